@@ -1,0 +1,50 @@
+"""One Diagnostic type for every problem envc reports, located in a source file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """1-based line and column in a file, as editors and compilers count them."""
+
+    file: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    location: Location
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity}: {self.message}"
+
+
+class SpecError(Exception):
+    """Raised with every diagnostic found, so users fix all problems in one pass."""
+
+    def __init__(self, diagnostics):
+        self.diagnostics = tuple(sorted(set(diagnostics)))
+        super().__init__("\n".join(map(str, self.diagnostics)))
+
+
+def error(location: Location, message: str) -> Diagnostic:
+    return Diagnostic(location, message)
+
+
+def warning(location: Location, message: str) -> Diagnostic:
+    return Diagnostic(location, message, "warning")
+
+
+def did_you_mean(word: str, choices) -> str:
+    """A ' (did you mean 'x'?)' suffix when a close match exists, else ''."""
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""

@@ -1,0 +1,49 @@
+"""The loaded form of any input: plain data plus where every node came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envc.diagnostics import Location
+
+Path_ = tuple  # a path into the data: keys and list indexes, e.g. ("conda", "dependencies", 2)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Data shaped like an envc spec, with the source location of each value and key.
+
+    Importers build one from conda files, requirements files and so on, pointing the
+    locations at *their* files, so every later stage reports problems where the user
+    can fix them.
+    """
+
+    data: dict
+    path: Path  # the file that defines the environment; relative paths resolve from its folder
+    locations: dict = field(default_factory=dict)  # Path_ -> Location of the value node
+    key_locations: dict = field(default_factory=dict)  # Path_ -> Location of the mapping key
+    raw_scalars: dict = field(default_factory=dict)  # Path_ -> source text of non-string scalars
+    notes: tuple = ()  # warnings found while loading (e.g. an ignored conda `prefix`)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def at(self, path: Path_) -> Location:
+        """Location of the value at path, or of its nearest located ancestor."""
+        path = tuple(path)
+        while path not in self.locations and path:
+            path = path[:-1]
+        return self.locations.get(path, Location(display_name(self.path)))
+
+    def key_at(self, path: Path_) -> Location:
+        """Location of the key that introduces path (falls back to the value)."""
+        return self.key_locations.get(tuple(path)) or self.at(path)
+
+
+def display_name(path: Path) -> str:
+    """Paths in messages as the user typed them, relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

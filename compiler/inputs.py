@@ -1,0 +1,191 @@
+"""Read and check every file a spec references, once, before anything is emitted.
+
+Files must be inside the spec's folder (the build context). What is read here is
+what the Dockerfile copies or inlines, and what the content hash covers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from envc.diagnostics import SpecError, error
+from envc.document import Document, display_name
+from envc.paths import resolve_inside
+from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements
+
+CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout
+OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-url", "find_links": "--find-links",
+                "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
+                "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
+_ESCAPE = re.compile(r"^#\s*escape\s*=\s*(\S*)\s*$", re.I)
+_DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=", re.I)
+_FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read from disk for one spec."""
+
+    doc: Document  # conda.file already spliced in as conda.channels / conda.dependencies
+    base_dockerfile: str | None = None
+    conda_lock: str | None = None  # path relative to the spec's folder
+    pip_args: tuple = ()  # `pip install` arguments, in order
+    copies: tuple = ()  # relative paths of files the pip stage copies (requirements trees)
+    scripts: dict = field(default_factory=dict)  # init key -> relative path
+    files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
+
+
+def gather(doc: Document) -> Inputs:
+    """Inputs for a schema-valid doc, or SpecError with every problem in every file."""
+    reader = _Reader(doc)
+    data = doc.data
+    base_dockerfile = None
+    if "dockerfile" in data.get("base", {}):
+        path = reader.file(("base", "dockerfile"))
+        if path:
+            base_dockerfile = reader.check_dockerfile(path, ("base", "dockerfile"))
+    conda = data.get("conda", {})
+    pip_base = doc.root
+    if "file" in conda:
+        path = reader.file(("conda", "file"))
+        if path:
+            doc, pip_base = reader.splice_conda_file(path), path.parent
+    lock = None
+    if "lock" in conda:
+        path = reader.file(("conda", "lock"))
+        if path and not re.search(r"^@EXPLICIT\s*$", path.read_text(encoding="utf-8", errors="replace"), re.M):
+            reader.problems.append(error(doc.at(("conda", "lock")), "is not an explicit lock file (no @EXPLICIT line): create one with `conda list --explicit --md5` or conda-lock"))
+        lock = conda["lock"]
+    args = reader.pip_args(doc, pip_base)
+    scripts = {}
+    for key in ("setup", "run"):
+        if key in data.get("init", {}) and reader.file(("init", key)):
+            scripts[key] = data["init"][key]
+    if reader.problems:
+        raise SpecError(reader.problems)
+    return Inputs(doc, base_dockerfile, lock, tuple(args), tuple(reader.copies), scripts, tuple(sorted(reader.files.items())))
+
+
+class _Reader:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.root = doc.root.resolve()
+        self.problems: list = []
+        self.files: dict = {}
+        self.copies: list = []
+
+    def file(self, at: tuple, base: Path | None = None, written: str | None = None) -> Path | None:
+        written = written if written is not None else _get(self.doc.data, at)
+        target, problem = resolve_inside((base or self.doc.root) / written, self.root, written)
+        if problem:
+            self.problems.append(error(self.doc.at(at), problem))
+            return None
+        self.files[self.relative(target)] = target.read_bytes()
+        return target
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def check_dockerfile(self, path: Path, at: tuple) -> str:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        where = display_name(path)
+        for number, line in enumerate(text.splitlines(), 1):
+            if not _DIRECTIVE.match(line):
+                break
+            escape = _ESCAPE.match(line)
+            if escape and escape.group(1) != "\\":
+                self.problems.append(error(_loc(where, number), "escape directives other than \\ are not supported: the compiled Dockerfile uses \\ for line continuations"))
+        if not _FROM.search(text):
+            self.problems.append(error(self.doc.at(at), "the base Dockerfile has no FROM instruction"))
+        return text
+
+    def splice_conda_file(self, path: Path) -> Document:
+        """The spec with the conda file's channels, dependencies and variables in place of conda.file."""
+        from envc.importers import from_conda
+        from envc.validate import check_schema
+        from envc.yamlsource import load_yaml
+
+        try:
+            conda_doc = from_conda(load_yaml(path))
+            check_schema(conda_doc)
+        except SpecError as exc:
+            self.problems.extend(exc.diagnostics)
+            return self.doc
+        data = dict(self.doc.data)
+        data["conda"] = conda_doc.data["conda"]
+        locations = {k: v for k, v in self.doc.locations.items() if k[:2] != ("conda", "file")}
+        locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("conda",) and k != ("conda",)})
+        for name, value in conda_doc.data.get("env", {}).items():
+            if name in data.get("env", {}) and data["env"][name] != value:
+                self.problems.append(error(conda_doc.at(("env", name)), f"variable '{name}' is also set in the spec's env with a different value: keep one"))
+        if conda_doc.data.get("env"):
+            data["env"] = {**conda_doc.data["env"], **data.get("env", {})}
+            locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("env",) and k not in self.doc.locations})
+        return replace(self.doc, data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
+
+    def pip_args(self, doc: Document, conda_pip_base: Path) -> list:
+        """Arguments for the one `pip install` of the pip stage, checked line by line."""
+        self.doc = doc
+        pip = doc.data.get("pip", {})
+        args = []
+        if "index_url" in pip:
+            args += ["--index-url", pip["index_url"]]
+        for url in pip.get("extra_index_urls", []):
+            args += ["--extra-index-url", url]
+        for i, item in enumerate(doc.data.get("conda", {}).get("dependencies", [])):
+            if isinstance(item, dict):
+                for j, text in enumerate(item.get("pip", [])):
+                    args += self.line_args(("conda", "dependencies", i, "pip", j), text, conda_pip_base, options=True)
+        for j, text in enumerate(pip.get("packages", [])):
+            args += self.line_args(("pip", "packages", j), text, doc.root, options=False)
+        for j, written in enumerate(pip.get("requirements", [])):
+            args += self.include(("pip", "requirements", j), written, doc.root)
+        return args
+
+    def line_args(self, at: tuple, text: str, base: Path, options: bool) -> list:
+        from envc.requirements import _COMMENT
+
+        where = self.doc.at(at)
+        parsed = parse_line(_COMMENT.sub("", text).strip(), where)
+        args = []
+        for item in parsed:
+            if not isinstance(item, PipLine):
+                self.problems.append(item)
+            elif item.kind in ("requirement", "url"):
+                if " --" in item.value:
+                    self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
+                args.append(item.value)
+            elif not options:
+                self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
+            elif item.kind in ("include", "constraint"):
+                args += self.include(at, item.value, base, flag=OPTION_FLAGS[item.kind])
+            elif item.kind == "flag":
+                args.append(item.value)
+            else:
+                args += [OPTION_FLAGS[item.kind], item.value]
+        return args
+
+    def include(self, at: tuple, written: str, base: Path, flag: str = "-r") -> list:
+        path = self.file(at, base, written)
+        if path is None:
+            return []
+        tree = read_requirements(path, self.root, display_name)
+        self.problems.extend(tree.problems)
+        for relative, file in tree.files:
+            self.files[relative] = file.read_bytes()
+            if relative not in self.copies:
+                self.copies.append(relative)
+        return [flag, f"{CONTEXT_DIR}/{self.relative(path)}"]
+
+
+def _get(data, path):
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _loc(file, line):
+    from envc.diagnostics import Location
+
+    return Location(file, line, 1)

@@ -1,0 +1,81 @@
+"""The compiled image as data: one frozen dataclass per stage, in build-cache order.
+
+Lowering decides everything (paths, tools, arguments); emission only formats. A stage
+that has nothing to do is None and emits nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Header:
+    version: str
+    name: str
+    spec_hash: str
+    needs_context: bool  # COPY instructions read from the spec's folder
+    registry: str | None  # private registry the base is pulled from (log in before building)
+
+
+@dataclass(frozen=True)
+class Base:
+    image: str | None  # FROM reference, when no base Dockerfile is given
+    dockerfile: str | None  # a base Dockerfile's text, emitted as the first stage
+    directives: tuple  # parser directives of that Dockerfile, kept at the top of the output
+    platform: str | None
+    helper_images: tuple  # (image, stage name) stages the build copies tools from
+
+
+@dataclass(frozen=True)
+class System:
+    apt: tuple
+
+
+@dataclass(frozen=True)
+class Conda:
+    tool: str  # "conda" (the base image's) or "micromamba" (copied from a pinned image)
+    prefix: str
+    environment: tuple | None  # lines of the environment.yml written during the build
+    lock: str | None  # explicit lock file, relative to the spec's folder
+    channels: tuple  # channels passed on the command line (micromamba has no defaults)
+
+
+@dataclass(frozen=True)
+class Pip:
+    python: str  # the interpreter whose pip installs
+    venv: str | None  # prefix of a virtual environment to create first (no conda)
+    copies: tuple  # requirements files, relative to the spec's folder
+    args: tuple  # `pip install` arguments, in order
+
+
+@dataclass(frozen=True)
+class Init:
+    scripts: tuple  # (relative source, target in the image)
+    wrapper_path: str
+    wrapper: tuple  # lines of the wrapper script
+
+
+@dataclass(frozen=True)
+class Runtime:
+    path_prefix: str | None  # prepended to PATH so `python` is the environment's
+    activation: tuple  # (name, value) variables describing the environment
+    env: tuple  # (name, value), user's variables, exact
+    labels: tuple  # (key, value), exact
+    entrypoint: tuple | None
+    command: tuple | None
+
+
+@dataclass(frozen=True)
+class Image:
+    header: Header
+    base: Base
+    system: System | None
+    conda: Conda | None
+    pip: Pip | None
+    init: Init | None
+    runtime: Runtime
+
+    @property
+    def stages(self) -> tuple:
+        """The stages in emission (and cache) order; None for an empty stage."""
+        return (self.base, self.system, self.conda, self.pip, self.init, self.runtime)

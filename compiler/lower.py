@@ -1,0 +1,139 @@
+"""Lower a checked spec (its Inputs) to the Image IR: every decision about the build lives here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+
+from envc import __version__
+from envc.inputs import CONTEXT_DIR, Inputs
+from envc.ir import Base, Conda, Header, Image, Init, Pip, Runtime, System
+
+DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
+CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH
+MICROMAMBA_IMAGE = "docker.io/mambaorg/micromamba:2.0.5"
+MICROMAMBA_STAGE = "envc-micromamba"
+MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)
+PREFIX = "/opt/envc/env"
+INIT_DIR = "/opt/envc/init"
+WRAPPER_PATH = "/opt/envc/bin/envc-init"
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
+_DIRECTIVE = re.compile(r"^#\s*[a-z]+\s*=", re.I)
+_PACKAGE_NAME = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9_.-]+)")
+
+
+def spec_hash(inputs: Inputs, original_data: dict) -> str:
+    """sha256 over the spec's data (key order and comments do not matter) and every file it reads."""
+    digest = hashlib.sha256(json.dumps(original_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    for relative, content in inputs.files:
+        digest.update(b"\0" + relative.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def lower(inputs: Inputs, original_data: dict) -> Image:
+    data = inputs.doc.data
+    base = _base(data.get("base", {}), inputs)
+    conda = _conda(data.get("conda", {}), inputs, base)
+    if conda and conda.tool == "micromamba":
+        base = Base(base.image, base.dockerfile, base.directives, base.platform, ((MICROMAMBA_IMAGE, MICROMAMBA_STAGE),))
+    pip = _pip(inputs, conda)
+    init = _init(inputs)
+    header = Header(__version__, data["name"], spec_hash(inputs, original_data),
+                    bool(inputs.copies or inputs.conda_lock or inputs.scripts),
+                    data.get("base", {}).get("registry", {}).get("address"))
+    system = System(tuple(sorted(set(data["system"]["apt"])))) if data.get("system", {}).get("apt") else None
+    return Image(header, base, system, conda, pip, init, _runtime(data, conda, pip, init))
+
+
+def _base(spec: dict, inputs: Inputs) -> Base:
+    if inputs.base_dockerfile is not None:
+        lines = inputs.base_dockerfile.splitlines()
+        directives = []
+        while lines and _DIRECTIVE.match(lines[0]):
+            directives.append(lines.pop(0))
+        return Base(None, "\n".join(lines).strip("\n"), tuple(directives), None, ())
+    image = spec.get("image", DEFAULT_BASE_IMAGE)
+    registry = spec.get("registry", {}).get("address")
+    if registry and not image.startswith(registry + "/"):
+        image = f"{registry}/{image}"
+    return Base(image, None, (), spec.get("platform"), ())
+
+
+def _base_image_name(base: Base) -> str:
+    if base.image:
+        return base.image
+    froms = _FROM.findall(base.dockerfile or "")
+    return froms[-1] if froms else ""
+
+
+def _conda(spec: dict, inputs: Inputs, base: Base) -> Conda | None:
+    if not spec.get("dependencies") and not inputs.conda_lock:
+        return None
+    tool = "conda" if _base_image_name(base).startswith(CONDA_BASES) else "micromamba"
+    channels = tuple(spec.get("channels", ()))
+    command_channels = MICROMAMBA_DEFAULT_CHANNELS if tool == "micromamba" and not channels and not inputs.conda_lock else ()
+    if inputs.conda_lock:
+        return Conda(tool, PREFIX, None, inputs.conda_lock, ())
+    packages = [item for item in spec["dependencies"] if isinstance(item, str)]
+    names = {m.group(1).lower() for m in map(_PACKAGE_NAME.match, packages) if m}
+    if inputs.pip_args and "pip" not in names:
+        packages.append("pip")  # the pip layer installs with the environment's own pip
+    lines = ["channels:"] + [f"  - {json.dumps(c)}" for c in channels] if channels else []
+    lines += ["dependencies:"] + [f"  - {json.dumps(p)}" for p in packages]
+    return Conda(tool, PREFIX, tuple(lines), None, command_channels)
+
+
+def _pip(inputs: Inputs, conda: Conda | None) -> Pip | None:
+    if not inputs.pip_args:
+        return None
+    venv = None if conda else PREFIX
+    return Pip(f"{PREFIX}/bin/python", venv, inputs.copies, inputs.pip_args)
+
+
+def _init(inputs: Inputs) -> Init | None:
+    if not inputs.scripts:
+        return None
+    scripts = tuple((inputs.scripts[k], f"{INIT_DIR}/{k}.sh") for k in ("setup", "run") if k in inputs.scripts)
+    return Init(scripts, WRAPPER_PATH, tuple(WRAPPER.splitlines()))
+
+
+def _runtime(data: dict, conda: Conda | None, pip: Pip | None, init: Init | None) -> Runtime:
+    python = data.get("python", {})
+    activation = ()
+    if conda:
+        prefix, activation = PREFIX, (("CONDA_PREFIX", PREFIX),)
+    elif pip:
+        prefix, activation = PREFIX, (("VIRTUAL_ENV", PREFIX),)
+    elif python.get("user_managed"):
+        prefix = posixpath.dirname(python["interpreter"])
+    else:
+        prefix = None
+    command = tuple(data.get("init", {}).get("command", ())) or None
+    return Runtime(f"{prefix}/bin" if prefix == PREFIX else prefix, activation,
+                   tuple(sorted(data.get("env", {}).items())), tuple(sorted(data.get("labels", {}).items())),
+                   (init.wrapper_path,) if init else None, command)
+
+
+# Azure ML's aml_wrapper.py, as a POSIX sh script with no Python needed: setup runs once
+# per node (local rank 0) while the other ranks wait; a failed setup stops every rank
+# instead of letting them run on a half-prepared node; run is sourced so its exports
+# reach the command, which then replaces the shell (signals reach it directly).
+WRAPPER = r"""#!/bin/sh
+# envc init wrapper: init.setup once per node, init.run in every process, then the command.
+set -e
+rank=${LOCAL_RANK:-${OMPI_COMM_WORLD_LOCAL_RANK:-${SLURM_LOCALID:-${MPI_LOCALRANKID:-0}}}}
+marker=${ENVC_SETUP_MARKER:-/tmp/envc-setup}
+if [ -f /opt/envc/init/setup.sh ]; then
+  if [ "$rank" = 0 ]; then
+    if sh /opt/envc/init/setup.sh; then touch "$marker.done"; else status=$?; touch "$marker.failed"; exit "$status"; fi
+  else
+    while [ ! -e "$marker.done" ]; do
+      if [ -e "$marker.failed" ]; then echo "envc-init: init.setup failed on local rank 0" >&2; exit 1; fi
+      sleep 0.1
+    done
+  fi
+fi
+if [ -f /opt/envc/init/run.sh ]; then . /opt/envc/init/run.sh; fi
+exec "$@"
+"""

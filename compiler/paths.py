@@ -1,0 +1,21 @@
+"""Referenced files must live inside the spec's folder: that folder is the build context."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def resolve_inside(path: Path, root: Path, written: str):
+    """(resolved Path, None) for an existing file inside root, else (None, reason)."""
+    root = root.resolve()
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return None, f"'{written}' cannot be resolved (a symlink loop?)"
+    if not resolved.is_relative_to(root):
+        what = "a path" if ".." in Path(written).parts else "a symlink pointing"
+        return None, f"'{written}' is {what} outside the spec's folder, which is the build context: move the file next to the spec"
+    if not resolved.exists():
+        return None, f"no such file '{written}'"
+    if not resolved.is_file():
+        return None, f"'{written}' is not a file"
+    return resolved, None

@@ -1,0 +1,42 @@
+"""All escaping for the Dockerfile, in one place.
+
+Three contexts reach the output: Dockerfile words (ENV and LABEL values, which
+BuildKit lexes with `$` expansion), shell words (RUN, run by /bin/sh -c), and exec
+form (JSON arrays). Validation rejects what none of them can carry (line breaks,
+control characters); these functions refuse it too, as a last line of defence.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+_UNREPRESENTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_SHELL_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+
+
+def _check(value: str) -> str:
+    if _UNREPRESENTABLE.search(value):
+        raise ValueError(f"cannot be written into a Dockerfile exactly: {value!r}")
+    return value
+
+
+def dockerfile_word(value: str) -> str:
+    """A value for ENV/LABEL that BuildKit reads back unchanged (no $ expansion, quotes kept)."""
+    _check(value)
+    if "'" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def shell_word(value: str) -> str:
+    """A single POSIX shell word: `requests>=2.31` stays an argument, never a redirect."""
+    _check(value)
+    if _SHELL_SAFE.match(value):
+        return value
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+def exec_form(values) -> str:
+    """A JSON array for ENTRYPOINT/CMD; ASCII escapes keep it on one line whatever the text."""
+    return json.dumps([str(v) for v in values])

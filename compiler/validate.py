@@ -1,0 +1,161 @@
+"""Check a Document against schemas/envc.schema.json and explain each failure in user terms.
+
+The schema is the single source of truth for the spec's shape; this module only
+translates jsonschema's errors into located, actionable messages. Schemas carry an
+`x-error` text for failures a generic message cannot explain well, and
+`x-type-error` where a wrong type deserves a specific fix.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from envc.diagnostics import Diagnostic, SpecError, did_you_mean, error
+from envc.document import Document
+
+REDACTED_DEFS = ("indexUrl", "credential")  # never echo values that may hold credentials
+
+
+@lru_cache(maxsize=None)
+def schema() -> dict:
+    from importlib.resources import files
+
+    return json.loads(files("envc.schemas").joinpath("envc.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def check_schema(doc: Document) -> None:
+    """Raise SpecError with every schema violation in doc, or return None."""
+    problems = [d for err in _validator().iter_errors(doc.data) for d in explain(err, doc)]
+    if problems:
+        raise SpecError(problems)
+
+
+def explain(err, doc: Document) -> list[Diagnostic]:
+    path = tuple(err.absolute_path)
+    keyword = err.validator
+    schema_path = tuple(err.absolute_schema_path)
+    if "propertyNames" in schema_path:
+        return [error(doc.key_at(path + (err.instance,)), f"'{err.instance}' {err.schema.get('x-error', 'is not a valid key')}")]
+    if keyword == "additionalProperties":
+        allowed = err.schema.get("properties", {})
+        where = f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""
+        return [error(doc.key_at(path + (key,)), f"unknown key '{key}'{where}{did_you_mean(key, allowed)}")
+                for key in err.instance if key not in allowed]
+    if keyword in ("anyOf", "oneOf"):
+        return _explain_alternatives(err, doc, path)
+    if keyword == "type":
+        return [error(doc.at(path), _type_message(err, doc, path))]
+    if keyword == "required":
+        missing = [key for key in err.validator_value if key not in err.instance]
+        hint = err.schema.get("x-error")
+        return [error(doc.key_at(path) if path else doc.at(path), hint or f"missing required key '{key}'") for key in missing[:1 if hint else None]]
+    message = _nearest_x_error(schema_path) or _generic(err)
+    if keyword == "pattern" and not _redacted(schema_path):
+        message = f"'{_short(err.instance)}' {message}"
+    elif keyword == "pattern":
+        message = f"this value {message}"
+    return [error(doc.at(path), message)]
+
+
+def _explain_alternatives(err, doc, path) -> list[Diagnostic]:
+    """For 'a string or a {pip: [...]}' style choices: explain the branch whose type fits."""
+    branches: dict = {}
+    for sub in err.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in branches.values()
+               if not any(s.validator == "type" and tuple(s.absolute_path) == path for s in subs)]
+    if len(fitting) == 1:
+        return [d for sub in fitting[0] for d in explain(sub, doc)]
+    expected = err.schema.get("x-error", "does not match any allowed form")
+    return [error(doc.at(path), f"{expected}, got {_describe_value(err.instance)}")]
+
+
+def _type_message(err, doc, path) -> str:
+    expected = _describe_schema(err.schema)
+    got = _describe_value(err.instance)
+    message = f"expected {expected}, got {got}"
+    if err.schema.get("x-type-error"):
+        return f"{message}: {err.schema['x-type-error']}"
+    raw = doc.raw_scalars.get(path)
+    if err.schema.get("type") == "string" and raw is not None and raw != "":
+        return f"{message}: quote it (\"{_short(raw)}\") to keep it exactly as written"
+    if err.schema.get("type") == "array" and isinstance(err.instance, (str, int, float)) and not isinstance(err.instance, bool):
+        return f"{message}: write it as a list, e.g. [{_short(str(err.instance))}]"
+    return message
+
+
+def _describe_schema(schema: dict) -> str:
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items", {})
+        items = _resolve(items["$ref"]) if "$ref" in items else items
+        return "a list of strings" if items.get("type") == "string" else "a list"
+    if kind == "object":
+        if isinstance(schema.get("additionalProperties"), dict) and schema["additionalProperties"].get("type") == "string":
+            return "a mapping of names to strings"
+        return "a mapping"
+    return {"string": "a string", "boolean": "true or false", "integer": "a whole number", "number": "a number"}.get(kind, str(kind))
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "an empty value"
+    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "a mapping"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), f"a {type(value).__name__}")
+
+
+def _nearest_x_error(schema_path: tuple):
+    """The x-error of the deepest schema along schema_path that has one ($refs followed)."""
+    node, found = schema(), None
+    for step in schema_path:
+        if isinstance(node, dict) and "x-error" in node:
+            found = node["x-error"]
+        if isinstance(node, dict) and "$ref" in node and step not in node:
+            node = _resolve(node["$ref"])
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return found
+    if isinstance(node, dict) and "x-error" in node:
+        found = node["x-error"]
+    return found
+
+
+def _resolve(ref: str) -> dict:
+    node = schema()
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _redacted(schema_path: tuple) -> bool:
+    return any(name in schema_path for name in REDACTED_DEFS) or "index_url" in schema_path or "extra_index_urls" in schema_path
+
+
+def _generic(err) -> str:
+    keyword, value = err.validator, err.validator_value
+    if keyword == "minItems":
+        return "must not be empty" if value == 1 else f"needs at least {value} entries"
+    if keyword in ("minProperties", "maxProperties"):
+        return "has the wrong number of keys"
+    if keyword == "maxLength":
+        return f"is longer than {value} characters"
+    if keyword == "const":
+        return f"must be {json.dumps(value)}"
+    if keyword == "enum":
+        return f"must be one of {', '.join(map(json.dumps, value))}"
+    return f"is not allowed here ({keyword})"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
