@@ -24,6 +24,7 @@ class Document:
     key_locations: dict = field(default_factory=dict)  # Path_ -> Location of the mapping key
     raw_scalars: dict = field(default_factory=dict)  # Path_ -> source text of non-string scalars
     notes: tuple = ()  # warnings found while loading (e.g. an ignored conda `prefix`)
+    errors: tuple = ()  # errors found while loading that still left a usable shape (duplicate keys)
 
     @property
     def root(self) -> Path:

@@ -28,6 +28,8 @@ def load(path) -> Document:
         return from_requirements(path)
     doc = load_yaml(path)
     kind = yaml_kind(doc.data)
+    if kind == "azureml-v2":
+        raise SpecError([error(doc.key_at(("$schema",)), "Azure ML CLI v2 environment YAML is not supported yet: write an envc spec with base.image and conda.file")])
     if kind == "mlflow":
         return from_mlflow_python_env(doc)
     if kind == "conda":
@@ -36,8 +38,10 @@ def load(path) -> Document:
 
 
 def yaml_kind(data: dict) -> str:
-    """'envc', 'conda' (environment.yml) or 'mlflow' (python_env.yaml), from the keys present."""
+    """'envc', 'conda' (environment.yml), 'mlflow' (python_env.yaml) or 'azureml-v2', from the keys present."""
     keys = set(data)
+    if "azureml" in str(data.get("$schema", "")).lower():
+        return "azureml-v2"
     if keys & ENVC_ONLY_KEYS and not isinstance(data.get("python", {}), (str, int, float)):
         return "envc"
     if "build_dependencies" in keys or ("python" in keys and not isinstance(data["python"], dict)):
@@ -68,7 +72,7 @@ def from_conda(doc: Document) -> Document:
         notes.append(warning(doc.key_at(("prefix",)), "'prefix' is ignored: envc installs the environment at /opt/envc/env inside the image"))
     conda = {k: doc.data[k] for k in ("channels", "dependencies") if k in doc.data}
     data = {"name": environment_name(doc.data.get("name"), doc.path.stem), "conda": conda}
-    moves = {("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
+    moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
     if "variables" in doc.data:
         data["env"] = doc.data["variables"]
         moves[("variables",)] = ("env",)
@@ -96,7 +100,7 @@ def from_mlflow_python_env(doc: Document) -> Document:
     if problems:
         raise SpecError(problems)
     pip_lines = lists["build_dependencies"] + lists["dependencies"]
-    data = {"name": environment_name(None, doc.path.parent.name or doc.path.stem),
+    data = {"name": environment_name(None, doc.path.stem),
             "conda": {"dependencies": [f"python={python}", {"pip": pip_lines}]}}
     moves = {("python",): ("conda", "dependencies", 0)}
     offset = len(lists["build_dependencies"])
@@ -113,7 +117,7 @@ def from_requirements(path: Path) -> Document:
     name = display_name(path)
     if not path.is_file():
         raise SpecError([error(Location(name), "no such file")])
-    data = {"name": environment_name(None, path.parent.resolve().name or path.stem), "pip": {"requirements": [path.name]}}
+    data = {"name": environment_name(None, path.stem), "pip": {"requirements": [path.name]}}
     return Document(data, path, {(): Location(name)})
 
 
@@ -129,4 +133,4 @@ def _remap(doc: Document, data: dict, moves: dict, notes: tuple = ()) -> Documen
         moved.setdefault((), doc.at(()))
         return moved
 
-    return Document(data, doc.path, move(doc.locations), move(doc.key_locations), move(doc.raw_scalars), doc.notes + notes)
+    return Document(data, doc.path, move(doc.locations), move(doc.key_locations), move(doc.raw_scalars), doc.notes + notes, doc.errors)

@@ -30,7 +30,7 @@ class Inputs:
     doc: Document  # conda.file already spliced in as conda.channels / conda.dependencies
     base_dockerfile: str | None = None
     conda_lock: str | None = None  # path relative to the spec's folder
-    pip_args: tuple = ()  # `pip install` arguments, in order
+    pip_args: tuple = ()  # `pip install` arguments in order, grouped as an option and its value
     copies: tuple = ()  # relative paths of files the pip stage copies (requirements trees)
     scripts: dict = field(default_factory=dict)  # init key -> relative path
     files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
@@ -130,9 +130,9 @@ class _Reader:
         pip = doc.data.get("pip", {})
         args = []
         if "index_url" in pip:
-            args += ["--index-url", pip["index_url"]]
+            args.append(("--index-url", pip["index_url"]))
         for url in pip.get("extra_index_urls", []):
-            args += ["--extra-index-url", url]
+            args.append(("--extra-index-url", url))
         for i, item in enumerate(doc.data.get("conda", {}).get("dependencies", [])):
             if isinstance(item, dict):
                 for j, text in enumerate(item.get("pip", [])):
@@ -155,15 +155,15 @@ class _Reader:
             elif item.kind in ("requirement", "url"):
                 if " --" in item.value:
                     self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
-                args.append(item.value)
+                args.append((item.value,))
             elif not options:
                 self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
             elif item.kind in ("include", "constraint"):
                 args += self.include(at, item.value, base, flag=OPTION_FLAGS[item.kind])
             elif item.kind == "flag":
-                args.append(item.value)
+                args.append((item.value,))
             else:
-                args += [OPTION_FLAGS[item.kind], item.value]
+                args.append((OPTION_FLAGS[item.kind], item.value))
         return args
 
     def include(self, at: tuple, written: str, base: Path, flag: str = "-r") -> list:
@@ -176,7 +176,7 @@ class _Reader:
             self.files[relative] = file.read_bytes()
             if relative not in self.copies:
                 self.copies.append(relative)
-        return [flag, f"{CONTEXT_DIR}/{self.relative(path)}"]
+        return [(flag, f"{CONTEXT_DIR}/{self.relative(path)}")]
 
 
 def _get(data, path):

@@ -45,7 +45,7 @@ class Pip:
     python: str  # the interpreter whose pip installs
     venv: str | None  # prefix of a virtual environment to create first (no conda)
     copies: tuple  # requirements files, relative to the spec's folder
-    args: tuple  # `pip install` arguments, in order
+    args: tuple  # `pip install` arguments in order, grouped: ("-r", path), ("requests>=2",)
 
 
 @dataclass(frozen=True)

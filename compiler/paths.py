@@ -12,7 +12,7 @@ def resolve_inside(path: Path, root: Path, written: str):
     except (OSError, RuntimeError):
         return None, f"'{written}' cannot be resolved (a symlink loop?)"
     if not resolved.is_relative_to(root):
-        what = "a path" if ".." in Path(written).parts else "a symlink pointing"
+        what = "a path" if ".." in Path(written).parts or Path(written).is_absolute() else "a symlink pointing"
         return None, f"'{written}' is {what} outside the spec's folder, which is the build context: move the file next to the spec"
     if not resolved.exists():
         return None, f"no such file '{written}'"

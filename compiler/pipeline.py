@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envc.diagnostics import SpecError
 from envc.importers import load
 from envc.inputs import gather
 from envc.validate import check_schema
@@ -18,8 +19,28 @@ class Compiled:
 def check(path):
     """Validate a spec and every file it references; returns (Inputs, original data)."""
     doc = load(path)
-    check_schema(doc)
+    try:
+        check_schema(doc)
+    except SpecError as exc:
+        reported = {d.location for d in exc.diagnostics}
+        extra = tuple(d for d in _file_problems(doc) if d.location not in reported)
+        raise SpecError(exc.diagnostics + extra) from None
     return gather(doc), doc.data
+
+
+def _file_problems(doc) -> tuple:
+    """Problems in referenced files, reported alongside schema errors so users see everything at once.
+
+    The document failed the schema, so parts of it may have the wrong shape: whatever
+    cannot be checked that way is left to the schema errors already reported.
+    """
+    try:
+        gather(doc)
+    except SpecError as exc:
+        return exc.diagnostics
+    except (TypeError, AttributeError, KeyError, ValueError):
+        pass
+    return ()
 
 
 def compile_spec(path) -> Compiled:

@@ -12,6 +12,7 @@ import re
 
 _UNREPRESENTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 _SHELL_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+_SHELL_RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in", "function", "select", "time"}
 
 
 def _check(value: str) -> str:
@@ -32,7 +33,7 @@ def dockerfile_word(value: str) -> str:
 def shell_word(value: str) -> str:
     """A single POSIX shell word: `requests>=2.31` stays an argument, never a redirect."""
     _check(value)
-    if _SHELL_SAFE.match(value):
+    if _SHELL_SAFE.match(value) and value not in _SHELL_RESERVED:
         return value
     return "'" + value.replace("'", "'\"'\"'") + "'"
 

@@ -32,7 +32,7 @@ def _validator():
 
 def check_schema(doc: Document) -> None:
     """Raise SpecError with every schema violation in doc, or return None."""
-    problems = [d for err in _validator().iter_errors(doc.data) for d in explain(err, doc)]
+    problems = list(doc.errors) + [d for err in _validator().iter_errors(doc.data) for d in explain(err, doc)]
     if problems:
         raise SpecError(problems)
 
@@ -46,7 +46,7 @@ def explain(err, doc: Document) -> list[Diagnostic]:
     if keyword == "additionalProperties":
         allowed = err.schema.get("properties", {})
         where = f" in '{path[-1]}'" if path and isinstance(path[-1], str) else ""
-        return [error(doc.key_at(path + (key,)), f"unknown key '{key}'{where}{did_you_mean(key, allowed)}")
+        return [error(doc.key_at(path + (key,)), f"unknown key '{key}'{where}{_suggest(key, err.schema)}")
                 for key in err.instance if key not in allowed]
     if keyword in ("anyOf", "oneOf"):
         return _explain_alternatives(err, doc, path)
@@ -62,6 +62,17 @@ def explain(err, doc: Document) -> list[Diagnostic]:
     elif keyword == "pattern":
         message = f"this value {message}"
     return [error(doc.at(path), message)]
+
+
+def _suggest(key: str, schema: dict) -> str:
+    """A did-you-mean from the allowed keys, or from the schema's x-did-you-mean for names other tools use."""
+    hint = did_you_mean(key, schema.get("properties", {}))
+    if hint:
+        return hint
+    aliases = schema.get("x-did-you-mean", {})
+    close = did_you_mean(key, aliases)
+    target = aliases.get(key) or (aliases[close.split("'")[1]] if close else None)
+    return f" (did you mean '{target}'?)" if target else ""
 
 
 def _explain_alternatives(err, doc, path) -> list[Diagnostic]:
@@ -120,7 +131,9 @@ def _nearest_x_error(schema_path: tuple):
         if isinstance(node, dict) and "x-error" in node:
             found = node["x-error"]
         if isinstance(node, dict) and "$ref" in node and step not in node:
-            node = _resolve(node["$ref"])
+            node = _resolve(node["$ref"])  # jsonschema's paths step through $ref silently
+            if "x-error" in node:
+                found = node["x-error"]
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
@@ -157,5 +170,6 @@ def _generic(err) -> str:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = str(text)
+    """The value as it can be shown on one line: control characters escaped, long text cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
     return text if len(text) <= limit else text[: limit - 3] + "..."

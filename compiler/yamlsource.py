@@ -58,6 +58,8 @@ def load_yaml(path: Path, text: str | None = None) -> Document:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         raise SpecError([error(where, f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([error(Location(name), f"invalid YAML: {exc}")]) from None
@@ -65,12 +67,10 @@ def load_yaml(path: Path, text: str | None = None) -> Document:
         raise SpecError([error(Location(name), f"nesting is deeper than {MAX_DEPTH} levels: not an environment spec")]) from None
     finally:
         loader.dispose()
-    if builder.errors:
-        raise SpecError(builder.errors)
     if not isinstance(data, dict):
         what = "empty" if data is None else f"a {type(data).__name__}"
         raise SpecError([error(Location(name), f"expected a mapping of keys (name:, base:, ...), but the document is {what}")])
-    return Document(data, path, builder.locations, builder.key_locations, builder.raw_scalars)
+    return Document(data, path, builder.locations, builder.key_locations, builder.raw_scalars, errors=tuple(builder.errors))
 
 
 class _Builder:
@@ -85,7 +85,9 @@ class _Builder:
         self.nodes = 0
 
     def where(self, node) -> Location:
-        return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
+        """Where the node's text starts: inside the quotes for a quoted scalar, so columns within it line up."""
+        quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+        return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
 
     def convert(self, loader, node, path: tuple, depth: int):
         self.nodes += 1

@@ -1,0 +1,1 @@
+python download_data.py --output_dir /tmp/data

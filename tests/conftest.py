@@ -1,0 +1,42 @@
+"""Shared pytest options and helpers."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "golden"
+CORPUS = REPO.parent / "shared" / "corpus" / "azureml-examples"
+INPUT_NAMES = ("envc.yml", "environment.yml", "python_env.yaml", "requirements.txt")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", help="rewrite golden/*/Dockerfile and errors.txt from the current output")
+
+
+@pytest.fixture
+def update_goldens(request):
+    return request.config.getoption("--update-goldens")
+
+
+def golden_input(case: Path) -> Path:
+    """The spec a golden case compiles: the first of INPUT_NAMES present in its folder."""
+    for name in INPUT_NAMES:
+        if (case / name).exists():
+            return case / name
+    raise FileNotFoundError(f"{case} has none of {INPUT_NAMES}")
+
+
+def run_envc(args, cwd, capsys):
+    """Run the envc CLI in-process (fast, same code path as the console script)."""
+    from envc.cli import main
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = main([str(a) for a in args])
+    finally:
+        os.chdir(old)
+    out = capsys.readouterr()
+    return code, out.out, out.err
