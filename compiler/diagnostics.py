@@ -23,7 +23,9 @@ class Diagnostic:
     severity: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        """One line whatever the message quotes: control characters are shown escaped."""
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.message)
+        return f"{self.location}: {self.severity}: {message}"
 
 
 class SpecError(Exception):

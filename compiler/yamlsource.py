@@ -61,6 +61,10 @@ def load_yaml(path: Path, text: str | None = None) -> Document:
         if exc.problem and exc.context and exc.context_mark:
             problem += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
         raise SpecError([error(where, f"invalid YAML: {problem}")]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Location(name, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        raise SpecError([error(where, f"invalid YAML: character {exc.character!r} is not allowed in YAML: remove it")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([error(Location(name), f"invalid YAML: {exc}")]) from None
     except RecursionError:
