@@ -297,17 +297,15 @@ mkdir -p /tmp/envc-test
 echo "run ran" >> /tmp/envc-test/run.log
 """
 RUN_VAR = "exported by run.sh: it's $HOME"
+# One line: the spec language refuses line breaks in command arguments.
 COMMAND_CODE = (
-    "import json, os, sys\n"
-    "r = lambda p: open(p).read()\n"
-    "print(json.dumps({\n"
-    "  'rank': os.environ.get('OMPI_COMM_WORLD_LOCAL_RANK', os.environ.get('LOCAL_RANK', '-')),\n"
-    "  'run_var': os.environ.get('ENVC_TEST_RUN_VAR'),\n"
-    "  'tricky': os.environ.get('TRICKY'),\n"
-    "  'prepared': r('/tmp/envc-test/prepared.txt').strip(),\n"
-    "  'setup_runs': len(r('/tmp/envc-test/setup.log').splitlines()),\n"
-    "  'args': sys.argv[1:],\n"
-    "}), flush=True)\n"
+    "import json, os, sys; r = lambda p: open(p).read(); print(json.dumps({"
+    "'rank': os.environ.get('OMPI_COMM_WORLD_LOCAL_RANK', os.environ.get('LOCAL_RANK', '-')), "
+    "'run_var': os.environ.get('ENVC_TEST_RUN_VAR'), "
+    "'tricky': os.environ.get('TRICKY'), "
+    "'prepared': r('/tmp/envc-test/prepared.txt').strip(), "
+    "'setup_runs': len(r('/tmp/envc-test/setup.log').splitlines()), "
+    "'args': sys.argv[1:]}), flush=True)"
 )
 INIT_TRICKY = "it's \"q\" $HOME `id` \\"
 
