@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from envc import __version__
-from envc.inputs import CONTEXT_DIR, Inputs
+from envc.inputs import Inputs
 from envc.ir import Base, Conda, Header, Image, Init, Pip, Runtime, System
 
 DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"

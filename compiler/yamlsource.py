@@ -87,6 +87,7 @@ class _Builder:
         self.raw_scalars: dict = {}
         self.errors: list = []
         self.nodes = 0
+        self.expanded: dict = {}  # id(collection node) -> (value, node count): aliases reuse, never re-walk
 
     def where(self, node) -> Location:
         """Where the node's text starts: inside the quotes for a quoted scalar, so columns within it line up."""
@@ -94,20 +95,31 @@ class _Builder:
         return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
 
     def convert(self, loader, node, path: tuple, depth: int):
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise SpecError([error(self.where(node), f"more than {MAX_NODES} YAML nodes (alias expansion?): not an environment spec")])
+        if id(node) in self.expanded:  # an alias: count what it expands to, share the value
+            value, size = self.expanded[id(node)]
+            self._count(node, size)
+            return value
+        self._count(node, 1)
+        before = self.nodes
         if depth > MAX_DEPTH:
             raise SpecError([error(self.where(node), f"nesting is deeper than {MAX_DEPTH} levels: not an environment spec")])
         self.locations[path] = self.where(node)
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(loader, node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(loader, item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if isinstance(node, yaml.MappingNode):
+                value = self.mapping(loader, node, path, depth)
+            else:
+                value = [self.convert(loader, item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+            self.expanded[id(node)] = (value, self.nodes - before + 1)
+            return value
         value = loader.construct_object(node, deep=True)
         if not isinstance(value, str):
             self.raw_scalars[path] = node.value
         return value
+
+    def _count(self, node, size: int) -> None:
+        self.nodes += size
+        if self.nodes > MAX_NODES:
+            raise SpecError([error(self.where(node), f"more than {MAX_NODES} YAML nodes (alias expansion?): not an environment spec")])
 
     def mapping(self, loader, node, path: tuple, depth: int) -> dict:
         result: dict = {}

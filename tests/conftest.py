@@ -1,6 +1,5 @@
 """Shared pytest options and helpers."""
 import os
-import sys
 from pathlib import Path
 
 import pytest

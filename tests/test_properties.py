@@ -8,13 +8,13 @@ import json
 import os
 import re
 import shlex
-import string
 
 import dockerfile
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dockerfile_reading import buildkit_pairs, expected_instructions
 from envc.cli import main
 from envc.pipeline import compile_spec
 
@@ -55,40 +55,6 @@ specs = st.fixed_dictionaries({"name": names}, optional={
     "labels": st.dictionaries(label_keys, text, max_size=3),
     "init": st.fixed_dictionaries({"command": st.lists(text, min_size=1, max_size=4)}),
 })
-
-
-def buildkit_pairs(command):
-    """(key, value) of an ENV/LABEL instruction, values unquoted as BuildKit does:
-    'single' is literal; "double" lets \\ escape \\, " and $; a bare word is taken as is."""
-    words = command.value
-    pairs = []
-    for key, raw in zip(words[::2], words[1::2]):
-        if raw.startswith("'"):
-            assert raw.endswith("'") and raw.count("'") == 2, raw
-            value = raw[1:-1]
-        elif raw.startswith('"'):
-            inner = raw[1:-1]
-            assert raw.endswith('"') and not re.search(r'(?<!\\)(?:\\\\)*"', inner), raw
-            value = re.sub(r'\\([\\"$])', r"\1", inner)
-        else:
-            value = raw
-        pairs.append((key, value))
-    return pairs
-
-
-def expected_instructions(image):
-    """The instruction sequence the IR implies, stage by stage."""
-    names = ["FROM"] * (len(image.base.helper_images) + 1)
-    if image.system:
-        names.append("RUN")
-    if image.conda:
-        names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN"]
-    if image.pip:
-        names += ["RUN"] * bool(image.pip.venv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
-    runtime = image.runtime
-    names += ["ENV"] * bool(runtime.path_prefix or runtime.env or runtime.activation)
-    names += ["LABEL"] * bool(runtime.labels) + ["CMD"] * bool(runtime.command)
-    return names
 
 
 @PROFILE
