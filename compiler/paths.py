@@ -6,11 +6,14 @@ from pathlib import Path
 
 def resolve_inside(path: Path, root: Path, written: str):
     """(resolved Path, None) for an existing file inside root, else (None, reason)."""
-    root = root.resolve()
     try:
-        resolved = Path(path).resolve()
-    except (OSError, RuntimeError):
-        return None, f"'{written}' cannot be resolved (a symlink loop?)"
+        return _resolve_inside(Path(path), root.resolve(), written)
+    except (OSError, RuntimeError) as exc:  # too long, a symlink loop, unreadable
+        return None, f"'{written}' cannot be used: {getattr(exc, 'strerror', None) or exc}"
+
+
+def _resolve_inside(path: Path, root: Path, written: str):
+    resolved = path.resolve()
     if not resolved.is_relative_to(root):
         what = "a path" if ".." in Path(written).parts or Path(written).is_absolute() else "a symlink pointing"
         return None, f"'{written}' is {what} outside the spec's folder, which is the build context: move the file next to the spec"

@@ -8,12 +8,14 @@ translates jsonschema's errors into located, actionable messages. Schemas carry 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from envc.diagnostics import Diagnostic, SpecError, did_you_mean, error
 from envc.document import Document
 
 REDACTED_DEFS = ("indexUrl", "credential")  # never echo values that may hold credentials
+_CREDENTIAL_URL = re.compile(r"://[^/\s]*@")
 
 
 @lru_cache(maxsize=None)
@@ -25,9 +27,28 @@ def schema() -> dict:
 
 @lru_cache(maxsize=None)
 def _validator():
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schema())
+    return validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})(schema())
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    """`pattern` as JSON Schema (ECMA-262) means it: `$` is the end of the string.
+
+    Python's `$` also matches before a final newline, which would let "name\n" through
+    every anchored pattern and into the Dockerfile.
+    """
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str):
+    import re
+
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
 
 
 def check_schema(doc: Document) -> None:
@@ -57,7 +78,7 @@ def explain(err, doc: Document) -> list[Diagnostic]:
         hint = err.schema.get("x-error")
         return [error(doc.key_at(path) if path else doc.at(path), hint or f"missing required key '{key}'") for key in missing[:1 if hint else None]]
     message = _nearest_x_error(schema_path) or _generic(err)
-    if keyword == "pattern" and not _redacted(schema_path):
+    if keyword == "pattern" and not _redacted(schema_path, err.instance):
         message = f"'{_short(err.instance)}' {message}"
     elif keyword == "pattern":
         message = f"this value {message}"
@@ -150,8 +171,10 @@ def _resolve(ref: str) -> dict:
     return node
 
 
-def _redacted(schema_path: tuple) -> bool:
-    return any(name in schema_path for name in REDACTED_DEFS) or "index_url" in schema_path or "extra_index_urls" in schema_path
+def _redacted(schema_path: tuple, value) -> bool:
+    """Values that may hold credentials are never echoed, wherever they were typed."""
+    return (any(name in schema_path for name in REDACTED_DEFS) or "index_url" in schema_path
+            or "extra_index_urls" in schema_path or bool(_CREDENTIAL_URL.search(str(value))))
 
 
 def _generic(err) -> str:

@@ -1,0 +1,255 @@
+"""Hostile and broken input: every place a user string reaches the Dockerfile, attacked with
+every character class that could smuggle an instruction, a redirect or a secret out.
+
+Each value is either rejected with a located error (exit 2) or emitted so that the
+official parser sees exactly the instructions the IR has, and the value reads back
+unchanged (built-container checks for ENV and LABEL are in test_e2e.py).
+"""
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+import dockerfile
+import pytest
+import yaml
+
+from dockerfile_reading import buildkit_pairs, expected_instructions
+from envc.cli import main
+from envc.diagnostics import SpecError
+from envc.pipeline import compile_spec
+
+NASTY = ["\n", "\r", "\u2028", "\u2029", "\u0085", "\x00", "\t", "\\", "'", '"', "$VAR", "${VAR}", "$(id)", "`id`",
+         ";", "&&", "|", ">", "#", "<<EOF", "-", "x" * 5000, "ünï✓", " ", "=", "*", "..", "/"]
+
+
+def place(key_path, value):
+    """A valid spec with value (as a whole string) at key_path; list paths end in 0."""
+    spec = {"name": "hostile", "base": {"image": "ubuntu:22.04"}}
+    defaults = {"conda": {"dependencies": ["python=3.10"]}, "pip": {"packages": ["six"]}, "init": {"command": ["true"]}}
+    node = spec
+    for i, step in enumerate(key_path[:-1]):
+        if step not in node:
+            node[step] = json.loads(json.dumps(defaults.get(step, {}))) if i == 0 else {}
+        node = node[step]
+    last = key_path[-1]
+    if last == 0:
+        node.clear() if isinstance(node, dict) else None
+    node_value = [value] if last == 0 else value
+    if last == 0:
+        parent = spec
+        for step in key_path[:-2]:
+            parent = parent[step]
+        parent[key_path[-2]] = node_value
+    elif last == "<key>":
+        parent = spec
+        for step in key_path[:-2]:
+            parent = parent[step]
+        parent[key_path[-2]] = {value: "v"}
+    else:
+        node[last] = node_value
+    return spec
+
+
+PLACES = [("name",), ("conda", "channels", 0), ("conda", "dependencies", 0), ("pip", "packages", 0), ("system", "apt", 0),
+          ("pip", "index_url"), ("pip", "extra_index_urls", 0), ("env", "<key>"), ("env", "V"), ("labels", "<key>"),
+          ("labels", "l"), ("pip", "requirements", 0), ("init", "setup"), ("init", "command", 0), ("base", "platform"),
+          ("base", "image"), ("base", "registry", "address"), ("python", "interpreter")]
+
+
+def variants(nasty):
+    return [nasty, f"a{nasty}b", f"a{nasty}"]
+
+
+@pytest.mark.parametrize("where", PLACES, ids=lambda p: ".".join(map(str, p)))
+def test_every_place_rejects_or_carries_exactly(where, tmp_path, capsys):
+    injected = rejected = 0
+    for nasty in NASTY:
+        for value in variants(nasty):
+            spec = place(where, value)
+            if where == ("python", "interpreter"):
+                spec.update(python={"user_managed": True, "interpreter": value})
+                spec.pop("conda", None), spec.pop("pip", None)
+            path = tmp_path / "envc.yml"
+            text = yaml.safe_dump(spec, allow_unicode=True, width=10**6)
+            path.write_text(text, encoding="utf-8")
+            code = main(["compile", str(path)])
+            out, err = capsys.readouterr()
+            assert "internal error" not in err and "Traceback" not in err, (value, err)
+            if code == 2:
+                rejected += 1
+                assert err and all(line.startswith(f"{path}:") for line in err.splitlines()), (value, err)
+                assert all(line.split(":")[1].isdigit() and line.split(":")[2].isdigit() for line in err.splitlines())
+                continue
+            assert code == 0, err
+            injected += check_exact(compile_spec(path), spec, where, as_yaml_reads(text, where, value))
+    assert injected == 0
+    assert rejected > 0  # every place refuses at least the line breaks
+
+
+def as_yaml_reads(text, where, value):
+    """The value as YAML itself delivers it (YAML folds U+0085 and friends in scalars)."""
+    loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if where[-1] == "<key>":
+        return next(iter(loaded[where[0]]))
+    if where == ("python", "interpreter"):
+        return loaded["python"]["interpreter"]
+    for step in where:
+        loaded = loaded[step]
+    return loaded
+
+
+def check_exact(compiled, spec, where, value) -> int:
+    """0 when the parser sees exactly the IR's instructions and the value reads back unchanged."""
+    commands = dockerfile.parse_string(compiled.dockerfile)
+    assert [c.cmd for c in commands] == expected_instructions(compiled.image), (value, compiled.dockerfile)
+    section, *_ = where
+    if section in ("env", "labels"):
+        instruction = next(c for c in commands if c.cmd == ("ENV" if section == "env" else "LABEL"))
+        assert dict(buildkit_pairs(instruction)).get(where[1] if where[1] != "<key>" else value) == (value if where[1] != "<key>" else "v")
+    elif where == ("init", "command", 0):
+        assert json.loads(commands[-1].original.split(" ", 1)[1]) == [value]
+    elif section in ("pip", "system") and where[-1] == 0 or where == ("pip", "index_url"):
+        expected = value.strip() if where == ("pip", "packages", 0) else value  # pip ignores surrounding blanks, as envc does
+        assert any(c.cmd == "RUN" and expected in shlex.split(c.value[0]) for c in commands), (value, compiled.dockerfile)
+    elif section == "conda":
+        run = next(c for c in commands if c.cmd == "RUN" and "envc-environment.yml" in c.value[0])
+        words = shlex.split(run.value[0])
+        written = yaml.safe_load("\n".join(words[words.index("%s\\n") + 1: words.index(">")]))
+        assert value in (written.get("channels", []) if where[1] == "channels" else written["dependencies"])
+    elif where == ("base", "image") or where == ("name",):
+        assert value in compiled.dockerfile
+    return 0
+
+
+SECRETS = ["hunter2-literal", "tok_9f8e7d6c5b4a", "p@ss:w/rd"]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_no_secret_reaches_any_output(secret, tmp_path, capsys):
+    """Credentials in every place they could be typed: refused, never echoed, never written."""
+    attempts = [
+        {"base": {"image": "ml/base:1", "registry": {"address": "myacr.azurecr.io", "username": secret, "password": secret}}},
+        {"base": {"image": "ml/base:1", "registry": {"address": "myacr.azurecr.io", "password": {"env": "X", "value": secret}}}},
+        {"pip": {"index_url": f"https://user:{secret}@pypi.example.org/simple"}},
+        {"pip": {"extra_index_urls": [f"https://{secret}@pypi.example.org/simple"]}},
+        {"pip": {"packages": [f"pkg @ https://user:{secret}@example.org/pkg.whl"]}},
+        {"conda": {"channels": [f"https://user:{secret}@conda.example.org/channel"], "dependencies": ["python"]}},
+        {"conda": {"dependencies": ["python", {"pip": [f"--extra-index-url=https://u:{secret}@x.org/simple"]}]}},
+        {"pip": {"requirements": ["req.txt"]}},
+    ]
+    (tmp_path / "req.txt").write_text(f"--index-url https://u:{secret}@x.org/simple\nsix\n")
+    for extra in attempts:
+        path = tmp_path / "envc.yml"
+        path.write_text(yaml.safe_dump({"name": "s", **extra}))
+        target = tmp_path / "Dockerfile"
+        code = main(["compile", str(path), "-o", str(target)])
+        out, err = capsys.readouterr()
+        assert code == 2, extra
+        assert secret not in out + err and not target.exists(), (extra, err)
+
+
+def test_registry_references_never_reach_the_dockerfile(tmp_path, capsys):
+    path = tmp_path / "envc.yml"
+    path.write_text(yaml.safe_dump({"name": "s", "base": {"image": "ml/base:1", "registry": {
+        "address": "myacr.azurecr.io", "username": {"env": "ACR_USER_VAR"}, "password": {"secret": "acr_secret_id"}}}}))
+    assert main(["compile", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ACR_USER_VAR" not in out and "acr_secret_id" not in out and "myacr.azurecr.io/ml/base:1" in out
+
+
+RESOURCE_ATTACKS = {
+    "billion-laughs.yml": "\n".join(["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+                                    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)] + ["name: *a9"]),
+    "deep-lists.yml": "[" * 10000 + "]" * 10000,
+    "deep-maps.yml": "a:\n" + "".join(" " * i + "a:\n" for i in range(1, 3000)),
+    "junk.yml": bytes(range(256)) * 64,
+    "invalid-utf8.yml": b"name: caf\xe9\n",
+    "huge.yml": "name: x\n" + "#" * (50 * 1024 * 1024),
+}
+MEMORY_BOUND_MB = 60  # peak RSS of the whole envc process on any of the inputs above
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCE_ATTACKS))
+def test_resource_attacks_fail_fast_with_bounded_memory(name, tmp_path):
+    path = tmp_path / name
+    content = RESOURCE_ATTACKS[name]
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, err, peak_mb = run_measured(["check", str(path)], tmp_path)
+    assert code == 2 and err.startswith(f"{name}:") and ": error: " in err, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert peak_mb <= MEMORY_BOUND_MB, f"{name}: peak RSS {peak_mb:.1f} MB"
+
+
+def test_requirement_include_loops_are_errors(tmp_path):
+    (tmp_path / "a.txt").write_text("-r b.txt\nsix\n")
+    (tmp_path / "b.txt").write_text("-c a.txt\n")
+    code, err, _ = run_measured(["check", str(tmp_path / "a.txt")], tmp_path)
+    assert code == 2 and "includes itself through a -r/-c loop" in err
+
+
+def run_measured(args, cwd):
+    """Run envc in a child process; return (exit code, stderr, peak RSS in MB of that child)."""
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=60);"
+             "sys.stderr.write(r.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "envc", *args], cwd=cwd, capture_output=True, text=True)
+    return result.returncode, result.stderr, int(result.stdout.strip()) / 1024
+
+
+def test_symlink_out_of_the_spec_folder_is_an_error(tmp_path, capsys):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("six\n")
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "req.txt").symlink_to(outside)
+    (tmp_path / "spec" / "envc.yml").write_text("name: s\npip:\n  requirements: [req.txt]\n")
+    assert main(["compile", str(tmp_path / "spec" / "envc.yml")]) == 2
+    assert "is a symlink pointing outside the spec's folder" in capsys.readouterr().err
+
+
+@pytest.fixture
+def previous(tmp_path):
+    spec = tmp_path / "envc.yml"
+    spec.write_text("name: s\nenv: {A: b}\n")
+    target = tmp_path / "Dockerfile"
+    target.write_bytes(b"# the previous Dockerfile\n")
+    return spec, target
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["disk-full", "sigint"])
+def test_interrupted_write_leaves_previous_output(previous, failure, monkeypatch, capsys):
+    spec, target = previous
+
+    def fail(fd):
+        raise failure
+    monkeypatch.setattr(os, "fsync", fail)  # the write has happened, the rename has not
+    code = main(["compile", str(spec), "-o", str(target)])
+    assert code == (130 if isinstance(failure, KeyboardInterrupt) else 2)
+    assert target.read_bytes() == b"# the previous Dockerfile\n"
+    assert sorted(p.name for p in spec.parent.iterdir()) == ["Dockerfile", "envc.yml"]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_real_sigint_during_compile_leaves_previous_output(previous):
+    spec, target = previous
+    child = subprocess.Popen([sys.executable, "-c", "import time, envc.output as o; w = o.write_atomic;"
+                              "o.write_atomic = lambda p, t: (print('writing', flush=True), time.sleep(30), w(p, t));"
+                              f"from envc.cli import main; raise SystemExit(main(['compile', {str(spec)!r}, '-o', {str(target)!r}]))"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130 and "Traceback" not in err
+    assert target.read_bytes() == b"# the previous Dockerfile\n"
+
+
+def test_check_never_writes(previous, capsys):
+    spec, target = previous
+    assert main(["compile", str(spec), "-o", str(target), "--check"]) == 1
+    assert target.read_bytes() == b"# the previous Dockerfile\n"
+
+
+def test_spec_error_carries_every_problem():
+    with pytest.raises(SpecError):
+        compile_spec("/nonexistent/envc.yml")
