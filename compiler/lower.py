@@ -119,13 +119,19 @@ def _runtime(data: dict, conda: Conda | None, pip: Pip | None, init: Init | None
 # per node (local rank 0) while the other ranks wait; a failed setup stops every rank
 # instead of letting them run on a half-prepared node; run is sourced so its exports
 # reach the command, which then replaces the shell (signals reach it directly).
+# Markers are per launch (the launcher's job id, else the parent process and its start
+# time), so a second launch in the same container never trusts the previous one's.
 WRAPPER = r"""#!/bin/sh
 # envc init wrapper: init.setup once per node, init.run in every process, then the command.
 set -e
 rank=${LOCAL_RANK:-${OMPI_COMM_WORLD_LOCAL_RANK:-${SLURM_LOCALID:-${MPI_LOCALRANKID:-0}}}}
-marker=${ENVC_SETUP_MARKER:-/tmp/envc-setup}
+launch=${ENVC_LAUNCH_ID:-${TORCHELASTIC_RUN_ID:+$TORCHELASTIC_RUN_ID.${TORCHELASTIC_RESTART_COUNT:-0}}}
+launch=${launch:-${PMIX_NAMESPACE:-${OMPI_MCA_ess_base_jobid:-${SLURM_JOB_ID:+$SLURM_JOB_ID.${SLURM_STEP_ID:-0}}}}}
+if [ -z "$launch" ]; then launch=$PPID.$(sed 's/.*) //' "/proc/$PPID/stat" 2>/dev/null | cut -d' ' -f20); fi
+marker=${ENVC_SETUP_MARKER:-/tmp/envc-setup}.$(printf '%s' "$launch" | tr -c 'A-Za-z0-9._-' '_')
 if [ -f /opt/envc/init/setup.sh ]; then
   if [ "$rank" = 0 ]; then
+    rm -f "$marker.done" "$marker.failed"
     if sh /opt/envc/init/setup.sh; then touch "$marker.done"; else status=$?; touch "$marker.failed"; exit "$status"; fi
   else
     while [ ! -e "$marker.done" ]; do

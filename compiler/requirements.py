@@ -112,6 +112,13 @@ def _explain_invalid(message: str):
     return lines[0].rstrip("."), max(0, caret - indent)
 
 
+def copyable(relative: str) -> bool:
+    """Whether a file found inside a requirements file can be named in COPY: the spec's own path rule."""
+    from envc.validate import schema
+
+    return bool(re.fullmatch(schema()["$defs"]["relativePath"]["pattern"].rstrip("$"), relative))
+
+
 @dataclass(frozen=True)
 class RequirementsFile:
     """A requirements file and everything it pulls in: the lines, the files to copy, the problems."""
@@ -136,6 +143,8 @@ def read_requirements(path: Path, root: Path, display, chain=()) -> Requirements
             if item.kind not in ("include", "constraint"):
                 continue
             target, problem = resolve_inside(path.parent / item.value, root, item.value)
+            if target and not copyable(target.relative_to(root).as_posix()):
+                problem = f"'{item.value}' cannot be copied into the image as written (spaces, $ or glob characters): rename the file"
             if problem:
                 problems.append(error(where, problem))
             elif target in chain + (path,):

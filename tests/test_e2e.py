@@ -120,7 +120,7 @@ def rmi(tags: list[str], env: dict[str, str]) -> None:
 # 1. pip packages
 
 
-PIP_PACKAGES = ["six==1.16.0", "idna>=3.4,<4", "packaging==23.2"]
+PIP_PACKAGES = ["six==1.16.0", "idna>=3.4,<4", "packaging==23.2", 'colorama==0.4.6; python_version >= "3.8"']
 PIP_FILES = {
     "requirements.txt": (
         "# the top file: a constraint, an include in a subfolder, and a pin\n"
@@ -131,7 +131,7 @@ PIP_FILES = {
     "constraints.txt": "tomli==2.0.1\n",
     "reqs/base.txt": "tomli  # unpinned here: the constraint file pins it\n",
 }
-PIP_EXPECTED = {"six": "1.16.0", "packaging": "23.2", "iniconfig": "2.0.0", "tomli": "2.0.1"}
+PIP_EXPECTED = {"six": "1.16.0", "packaging": "23.2", "colorama": "0.4.6", "iniconfig": "2.0.0", "tomli": "2.0.1"}
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def pip_image(engine_env, tmp_path_factory):
 
 PROBE_PACKAGES = r"""
 import importlib, importlib.metadata as md, json, sys
-names = ["six", "idna", "packaging", "iniconfig", "tomli"]
+names = ["six", "idna", "packaging", "colorama", "iniconfig", "tomli"]
 for name in names:
     importlib.import_module(name)
 print(json.dumps({"executable": sys.executable, "prefix": sys.prefix,
@@ -184,6 +184,31 @@ def test_pip_specifier_was_not_a_shell_redirect(pip_image, engine_env):
     assert not host_stray, host_stray
     history = " ".join(h.get("created_by", "") for h in engine.inspect(tag, engine_env)["OCIv1"]["history"])
     assert "'idna>=3.4,<4'" in history  # quoted as one shell word in the RUN
+
+
+def test_pip_requirements_include_named_with_a_dollar(engine_env, tmp_path):
+    """pip reads `-r $weird.txt` literally (it expands only ${VAR}); the image must get that file.
+
+    Correct behaviour is either a located error from envc or a build that installs the package:
+    never a Dockerfile whose COPY expands `$weird` to nothing and fails to build.
+    """
+    files = {"requirements.txt": "-r $weird.txt\n", "$weird.txt": "six==1.16.0\n"}
+    spec = {"name": "e2e-pip-dollar", "base": {"image": BASE}, "pip": {"requirements": ["requirements.txt"]}}
+    spec_path = write_spec(tmp_path, spec, files)
+    proc = subprocess.run([sys.executable, "-m", "envc", "compile", str(spec_path), "-o", str(tmp_path / "Dockerfile")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    if proc.returncode == 2:  # refused: must say where
+        assert re.search(r"requirements\.txt:1:\d+: error: ", proc.stderr), proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    tag = f"{TAG_PREFIX}-pip-dollar:test"
+    built = engine.build(tmp_path / "Dockerfile", tmp_path, tag, engine_env)
+    assert built.returncode == 0, (
+        "envc emitted a Dockerfile that cannot build (COPY sources are not escaped):\n"
+        + (tmp_path / "Dockerfile").read_text(encoding="utf-8") + "\n" + built.stderr[-2000:]
+    )
+    out = run_ok(tag, ["python", "-c", "import six; print(six.__version__)"], engine_env)
+    assert out.strip() == "1.16.0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +313,7 @@ fi
 mkdir -p /tmp/envc-test
 echo "setup ran (pid $$)" >> /tmp/envc-test/setup.log
 sleep 1
-echo "prepared by setup" > /tmp/envc-test/prepared.txt
+echo "prepared by setup #$(wc -l < /tmp/envc-test/setup.log)" > /tmp/envc-test/prepared.txt
 """
 RUN_SH = """\
 # init.run: sourced in every process before the command.
@@ -348,7 +373,7 @@ def test_init_default_run(init_image, engine_env):
         "rank": "-",
         "run_var": RUN_VAR,
         "tricky": INIT_TRICKY,
-        "prepared": "prepared by setup",
+        "prepared": "prepared by setup #1",
         "setup_runs": 1,
         "args": ["a b", "$HOME"],
     }
@@ -362,60 +387,112 @@ def test_init_setup_failure_stops_the_command(init_image, engine_env):
     assert _records(proc.stdout) == []
 
 
-# 4 concurrent "ranks" in one container, torchrun style (LOCAL_RANK); 3..1 start before rank 0.
+# Launches of 4 concurrent "ranks" in one container, torchrun style (LOCAL_RANK): ranks 3..1
+# start before rank 0. $0 is the wrapper, $1 the plan (one word per launch: ok | fail = with
+# init.setup failing), the rest the image's command.
 SIMULATED_RANKS = r"""
-pids=""
-for i in 3 2 1 0; do
-  LOCAL_RANK=$i "$0" "$@" > /tmp/rank.$i.out 2> /tmp/rank.$i.err &
-  pids="$pids $i:$!"
+wrapper=$0; plan=$1; shift
+round=0
+for mode in $plan; do
+  round=$((round + 1))
+  if [ "$mode" = fail ]; then export ENVC_TEST_FAIL_SETUP=1; else unset ENVC_TEST_FAIL_SETUP; fi
+  echo "ROUND $round"
+  # Each round is its own launcher process (as a second mpirun or docker exec would be).
+  sh -c '
+    wrapper=$1; shift; pids=""
+    for i in 3 2 1 0; do
+      LOCAL_RANK=$i "$wrapper" "$@" > /tmp/rank.$i.out 2> /tmp/rank.$i.err &
+      pids="$pids $i:$!"
+    done
+    for entry in $pids; do
+      wait "${entry#*:}"; echo "EXIT ${entry%%:*} $?"
+    done' launcher "$wrapper" "$@"
+  cat /tmp/rank.*.out
+  cat /tmp/rank.*.err >&2
+  echo "SETUP_RUNS $(cat /tmp/envc-test/setup.log 2>/dev/null | wc -l)"
+  echo "RUN_RUNS $(cat /tmp/envc-test/run.log 2>/dev/null | wc -l)"
+  echo "PREPARED $(cat /tmp/envc-test/prepared.txt 2>/dev/null)"
 done
-for entry in $pids; do
-  wait "${entry#*:}"; echo "EXIT ${entry%%:*} $?"
-done
-cat /tmp/rank.*.out
-cat /tmp/rank.*.err >&2
-echo "SETUP_RUNS $(cat /tmp/envc-test/setup.log 2>/dev/null | wc -l)"
-echo "RUN_RUNS $(cat /tmp/envc-test/run.log 2>/dev/null | wc -l)"
 """
 
 
-def _rank_summary(stdout: str) -> tuple[dict, int, int]:
-    exits = {int(m[1]): int(m[2]) for m in re.finditer(r"^EXIT (\d+) (\d+)$", stdout, re.M)}
-    setup = int(re.search(r"^SETUP_RUNS (\d+)$", stdout, re.M)[1])
-    runs = int(re.search(r"^RUN_RUNS (\d+)$", stdout, re.M)[1])
-    return exits, setup, runs
+def _launches(stdout: str) -> list[dict]:
+    """One summary per launch of SIMULATED_RANKS (or of MPIRUN)."""
+    launches = []
+    for chunk in re.split(r"^ROUND \d+\n", stdout, flags=re.M)[1:]:
+        launches.append({
+            "exits": {m[1]: int(m[2]) for m in re.finditer(r"^EXIT (\S+) (\d+)$", chunk, re.M)},
+            "setup_runs": int(re.search(r"^SETUP_RUNS (\d+)$", chunk, re.M)[1]),
+            "run_runs": int(re.search(r"^RUN_RUNS (\d+)$", chunk, re.M)[1]),
+            "prepared": re.search(r"^PREPARED ?(.*)$", chunk, re.M)[1],
+            "records": _records(chunk),
+        })
+    return launches
 
 
 def _command(tag, env) -> list[str]:
     return engine.inspect(tag, env)["OCIv1"]["config"]["Cmd"]
 
 
+def simulate_ranks(tag, env, plan: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    argv = ["sh", "-c", SIMULATED_RANKS, WRAPPER, plan, *_command(tag, env)]
+    proc = run(tag, argv, env, ["--entrypoint", ""], timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    launches = _launches(proc.stdout)
+    assert len(launches) == len(plan.split()), proc.stdout
+    return proc, launches
+
+
 def test_init_local_rank_simulated(init_image, engine_env):
     """Setup exactly once for 4 LOCAL_RANK processes; every rank waits for it and sees run's export."""
-    argv = ["sh", "-c", SIMULATED_RANKS, WRAPPER, *_command(init_image, engine_env)]
-    proc = run(init_image, argv, engine_env, ["--entrypoint", ""], timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    exits, setup_runs, run_runs = _rank_summary(proc.stdout)
-    assert exits == {0: 0, 1: 0, 2: 0, 3: 0}, proc.stderr
-    assert setup_runs == 1
-    assert run_runs == 4
-    records = _records(proc.stdout)
-    assert sorted(r["rank"] for r in records) == ["0", "1", "2", "3"]
-    for record in records:
+    proc, [launch] = simulate_ranks(init_image, engine_env, "ok")
+    assert launch["exits"] == {"0": 0, "1": 0, "2": 0, "3": 0}, proc.stderr
+    assert launch["setup_runs"] == 1
+    assert launch["run_runs"] == 4
+    assert sorted(r["rank"] for r in launch["records"]) == ["0", "1", "2", "3"]
+    for record in launch["records"]:
         assert record["run_var"] == RUN_VAR
-        assert record["prepared"] == "prepared by setup"  # waited for setup to finish
+        assert record["prepared"] == "prepared by setup #1"  # waited for setup to finish
         assert record["setup_runs"] == 1
+        assert record["args"] == ["a b", "$HOME"]
 
 
 def test_init_local_rank_setup_failure_stops_every_rank(init_image, engine_env):
-    argv = ["sh", "-c", SIMULATED_RANKS, WRAPPER, *_command(init_image, engine_env)]
-    proc = run(init_image, argv, engine_env, ["--entrypoint", "", "-e", "ENVC_TEST_FAIL_SETUP=1"], timeout=120)
-    exits, setup_runs, _ = _rank_summary(proc.stdout)
-    assert set(exits) == {0, 1, 2, 3}
-    assert exits[0] == 3
-    assert all(code != 0 for code in exits.values()), exits
-    assert _records(proc.stdout) == []
+    proc, [launch] = simulate_ranks(init_image, engine_env, "fail")
+    assert set(launch["exits"]) == {"0", "1", "2", "3"}
+    assert launch["exits"]["0"] == 3
+    assert all(code != 0 for code in launch["exits"].values()), launch["exits"]
+    assert launch["records"] == []
     assert proc.stderr.count("init.setup failed on local rank 0") == 3
+
+
+def test_init_second_launch_in_same_container_waits_for_its_setup(init_image, engine_env):
+    """A second launch in the same container (docker restart, a second mpirun / docker exec).
+
+    Whether setup re-runs or is skipped the second time is the wrapper's choice; what must hold
+    either way is that no rank starts its command on a half-done setup: all ranks of a launch
+    see the setup state the launch ends with.
+    """
+    _, launches = simulate_ranks(init_image, engine_env, "ok ok")
+    second = launches[1]
+    assert second["exits"] == {"0": 0, "1": 0, "2": 0, "3": 0}
+    seen = {r["rank"]: r["prepared"] for r in second["records"]}
+    assert seen == dict.fromkeys(["0", "1", "2", "3"], second["prepared"]), (
+        f"ranks saw {seen} while setup left {second['prepared']!r}: ranks other than 0 "
+        "did not wait for this launch's setup (stale marker from the previous launch)"
+    )
+
+
+def test_init_setup_failure_does_not_poison_the_next_launch(init_image, engine_env):
+    """Setup failed once (e.g. a flaky download); the next launch's setup succeeds: all ranks run."""
+    proc, launches = simulate_ranks(init_image, engine_env, "fail ok")
+    assert launches[0]["exits"]["0"] == 3
+    second = launches[1]
+    assert second["exits"] == {"0": 0, "1": 0, "2": 0, "3": 0}, (
+        f"{second['exits']}: ranks other than 0 failed on the previous launch's failure marker\n"
+        + proc.stderr
+    )
+    assert sorted(r["rank"] for r in second["records"]) == ["0", "1", "2", "3"]
 
 
 @pytest.fixture(scope="module")
@@ -449,7 +526,7 @@ def test_init_mpirun_4_ranks(mpi_image, engine_env):
     for record in records:
         assert record["run_var"] == RUN_VAR
         assert record["tricky"] == INIT_TRICKY
-        assert record["prepared"] == "prepared by setup"
+        assert record["prepared"] == "prepared by setup #1"
         assert record["setup_runs"] == 1
         assert record["args"] == ["a b", "$HOME"]
 
