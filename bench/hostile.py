@@ -9,12 +9,10 @@ and the error messages on the same inputs; time is only measured here.
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 TIME_BUDGET_S = 1.0

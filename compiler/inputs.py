@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from envc.diagnostics import SpecError, error
+from envc.diagnostics import Location, SpecError, error
 from envc.document import Document, display_name
 from envc.paths import resolve_inside
-from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements
+from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
 CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout
 OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-url", "find_links": "--find-links",
@@ -95,7 +95,7 @@ class _Reader:
                 break
             escape = _ESCAPE.match(line)
             if escape and escape.group(1) != "\\":
-                self.problems.append(error(_loc(where, number), "escape directives other than \\ are not supported: the compiled Dockerfile uses \\ for line continuations"))
+                self.problems.append(error(Location(where, number, 1), "escape directives other than \\ are not supported: the compiled Dockerfile uses \\ for line continuations"))
         if not _FROM.search(text):
             self.problems.append(error(self.doc.at(at), "the base Dockerfile has no FROM instruction"))
         return text
@@ -144,10 +144,8 @@ class _Reader:
         return args
 
     def line_args(self, at: tuple, text: str, base: Path, options: bool) -> list:
-        from envc.requirements import _COMMENT
-
         where = self.doc.at(at)
-        parsed = parse_line(_COMMENT.sub("", text).strip(), where)
+        parsed = parse_line(strip_comment(text), where)
         args = []
         for item in parsed:
             if not isinstance(item, PipLine):
@@ -183,9 +181,3 @@ def _get(data, path):
     for step in path:
         data = data[step]
     return data
-
-
-def _loc(file, line):
-    from envc.diagnostics import Location
-
-    return Location(file, line, 1)

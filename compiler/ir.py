@@ -73,9 +73,4 @@ class Image:
     conda: Conda | None
     pip: Pip | None
     init: Init | None
-    runtime: Runtime
-
-    @property
-    def stages(self) -> tuple:
-        """The stages in emission (and cache) order; None for an empty stage."""
-        return (self.base, self.system, self.conda, self.pip, self.init, self.runtime)
+    runtime: Runtime  # fields in emission (and build-cache) order

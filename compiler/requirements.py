@@ -43,6 +43,11 @@ class PipLine:
     location: Location
 
 
+def strip_comment(line: str) -> str:
+    """A line without its comment (# at the start or after a blank), as pip reads it."""
+    return _COMMENT.sub("", line).strip()
+
+
 def logical_lines(text: str, file: str):
     """(Location, text) per logical line: continuations joined, comments dropped, as pip does."""
     pending, start = "", None

@@ -8,7 +8,6 @@ then runs the image and checks what arrived. Timings are printed (pytest -s).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
