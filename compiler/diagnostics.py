@@ -44,9 +44,15 @@ def warning(location: Location, message: str) -> Diagnostic:
     return Diagnostic(location, message, "warning")
 
 
-def did_you_mean(word: str, choices) -> str:
-    """A ' (did you mean 'x'?)' suffix when a close match exists, else ''."""
+def closest(word: str, choices):
+    """The choice closest to word, or None when none is close."""
     import difflib
 
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return match[0] if match else None
+
+
+def did_you_mean(word: str, choices) -> str:
+    """A ' (did you mean 'x'?)' suffix when a close match exists, else ''."""
+    match = closest(word, choices)
+    return f" (did you mean '{match}'?)" if match else ""

@@ -119,9 +119,9 @@ def _explain_invalid(message: str):
 
 def copyable(relative: str) -> bool:
     """Whether a file found inside a requirements file can be named in COPY: the spec's own path rule."""
-    from envc.validate import schema
+    from envc.validate import matches, schema
 
-    return bool(re.fullmatch(schema()["$defs"]["relativePath"]["pattern"].rstrip("$"), relative))
+    return matches(schema()["$defs"]["relativePath"]["pattern"], relative)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import json
 import re
 from functools import lru_cache
 
-from envc.diagnostics import Diagnostic, SpecError, did_you_mean, error
+from envc.diagnostics import Diagnostic, SpecError, closest, did_you_mean, error
 from envc.document import Document
 
-REDACTED_DEFS = ("indexUrl", "credential")  # never echo values that may hold credentials
+REDACTED_KEYS = ("index_url", "extra_index_urls", "registry")  # never echo values that may hold credentials
 _CREDENTIAL_URL = re.compile(r"://[^/\s]*@")
 
 
@@ -40,8 +40,13 @@ def _ecma_pattern(validator, pattern, instance, schema):
     """
     from jsonschema.exceptions import ValidationError
 
-    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+    if isinstance(instance, str) and not matches(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def matches(pattern: str, value: str) -> bool:
+    """Whether value matches a schema pattern, with ECMA-262's `$`."""
+    return bool(_compiled(pattern).search(value))
 
 
 @lru_cache(maxsize=None)
@@ -91,9 +96,8 @@ def _suggest(key: str, schema: dict) -> str:
     if hint:
         return hint
     aliases = schema.get("x-did-you-mean", {})
-    close = did_you_mean(key, aliases)
-    target = aliases.get(key) or (aliases[close.split("'")[1]] if close else None)
-    return f" (did you mean '{target}'?)" if target else ""
+    alias = key if key in aliases else closest(key, aliases)
+    return f" (did you mean '{aliases[alias]}'?)" if alias else ""
 
 
 def _explain_alternatives(err, doc, path) -> list[Diagnostic]:
@@ -173,8 +177,7 @@ def _resolve(ref: str) -> dict:
 
 def _redacted(schema_path: tuple, value) -> bool:
     """Values that may hold credentials are never echoed, wherever they were typed."""
-    return (any(name in schema_path for name in REDACTED_DEFS) or "index_url" in schema_path
-            or "extra_index_urls" in schema_path or bool(_CREDENTIAL_URL.search(str(value))))
+    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(str(value)))
 
 
 def _generic(err) -> str:

@@ -104,16 +104,16 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise SpecError([error(self.where(node), f"nesting is deeper than {MAX_DEPTH} levels: not an environment spec")])
         self.locations[path] = self.where(node)
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            if isinstance(node, yaml.MappingNode):
-                value = self.mapping(loader, node, path, depth)
-            else:
-                value = [self.convert(loader, item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-            self.expanded[id(node)] = (value, self.nodes - before + 1)
+        if isinstance(node, yaml.MappingNode):
+            value = self.mapping(loader, node, path, depth)
+        elif isinstance(node, yaml.SequenceNode):
+            value = [self.convert(loader, item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        else:
+            value = loader.construct_object(node, deep=True)
+            if not isinstance(value, str):
+                self.raw_scalars[path] = node.value
             return value
-        value = loader.construct_object(node, deep=True)
-        if not isinstance(value, str):
-            self.raw_scalars[path] = node.value
+        self.expanded[id(node)] = (value, self.nodes - before + 1)
         return value
 
     def _count(self, node, size: int) -> None:
