@@ -32,13 +32,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate specs and the files they reference")
     check.add_argument("specs", nargs="+")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
+    build = commands.add_parser("build", help="compile a spec and build the image with Docker, podman or buildah")
+    build.add_argument("spec")
+    build.add_argument("-t", "--tag", help="image tag (default: envc/NAME:SPEC_HASH)")
+    build.add_argument("--engine", choices=("docker", "podman", "buildah"), help="default: the first one installed and usable")
+    build.add_argument("--force", action="store_true", help="build even if an image with the tag exists")
+    build.add_argument("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR",
+                       help="a build secret (RUN --mount=type=secret) or a registry credential referenced as {secret: ID}")
+    build.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
+                       help="passed to the engine's build command as is (e.g. --engine-arg=--pull=never)")
     return parser
 
 
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"compile": _compile, "check": _check, "schema": _schema}[args.command](args)
+        return {"compile": _compile, "check": _check, "schema": _schema, "build": _build}[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
         return 130
@@ -108,4 +117,22 @@ def _schema(args) -> int:
     from importlib.resources import files
 
     sys.stdout.write(files("envc.schemas").joinpath("envc.schema.json").read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def _build(args) -> int:
+    """Exit 0 built or already built; 2 invalid spec, no engine or bad arguments; 1 the build failed."""
+    from envc.build import BuildError, BuildFailed, build
+    from envc.diagnostics import SpecError
+
+    try:
+        tag, _ = build(args.spec, tag=args.tag, engine_name=args.engine, force=args.force,
+                       secrets=args.secret, engine_args=args.engine_arg)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    except BuildError as exc:
+        print(f"envc: error: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS if isinstance(exc, BuildFailed) else EXIT_INVALID
+    print(tag)
     return EXIT_OK

@@ -18,6 +18,7 @@ CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping 
 OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-url", "find_links": "--find-links",
                 "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
                 "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
+UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
 _ESCAPE = re.compile(r"^#\s*escape\s*=\s*(\S*)\s*$", re.I)
 _DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=", re.I)
 _FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
@@ -158,6 +159,8 @@ class _Reader:
                 self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
             elif item.kind in ("include", "constraint"):
                 args += self.include(at, item.value, base, flag=OPTION_FLAGS[item.kind])
+            elif installer(self.doc) == "uv" and (item.kind == "use_feature" or item.value in UV_UNSUPPORTED_FLAGS):
+                self.problems.append(error(where, "uv has no equivalent of this pip option: set pip.installer: pip, or drop the option"))
             elif item.kind == "flag":
                 args.append((item.value,))
             else:
@@ -175,6 +178,14 @@ class _Reader:
             if relative not in self.copies:
                 self.copies.append(relative)
         return [(flag, f"{CONTEXT_DIR}/{self.relative(path)}")]
+
+
+def installer(doc: Document) -> str:
+    """pip.installer, or the schema's default for it."""
+    from envc.validate import schema
+
+    default = schema()["properties"]["pip"]["properties"]["installer"]["default"]
+    return doc.data.get("pip", {}).get("installer", default)
 
 
 def _get(data, path):

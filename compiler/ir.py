@@ -42,10 +42,14 @@ class Conda:
 
 @dataclass(frozen=True)
 class Pip:
-    python: str  # the interpreter whose pip installs
+    python: str  # the environment's interpreter: packages are installed for it
     venv: str | None  # prefix of a virtual environment to create first (no conda)
+    installer: str  # "uv" or "pip"
+    uv: str | None  # pinned uv requirement, installed into TOOLS_PREFIX in its own layer
+    tools_prefix: str
     copies: tuple  # requirements files, relative to the spec's folder
-    args: tuple  # `pip install` arguments in order, grouped: ("-r", path), ("requests>=2",)
+    args: tuple  # installer arguments in order, grouped: ("-r", path), ("requests>=2",)
+    netrc_secret: str | None  # build secret mounted as /root/.netrc during the install
 
 
 @dataclass(frozen=True)

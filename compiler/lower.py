@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from envc import __version__
-from envc.inputs import Inputs
+from envc.inputs import Inputs, installer
 from envc.ir import Base, Conda, Header, Image, Init, Pip, Runtime, System
 
 DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
@@ -16,6 +16,9 @@ MICROMAMBA_IMAGE = "docker.io/mambaorg/micromamba:2.0.5"
 MICROMAMBA_STAGE = "envc-micromamba"
 MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)
 PREFIX = "/opt/envc/env"
+TOOLS_PREFIX = "/opt/envc/tools"  # installers live apart from the user's environment
+UV_REQUIREMENT = "uv==0.13.9"
+UV_FLAGS = {"--pre": ("--prerelease=allow",)}  # pip spelling -> uv spelling
 INIT_DIR = "/opt/envc/init"
 WRAPPER_PATH = "/opt/envc/bin/envc-init"
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
@@ -37,7 +40,7 @@ def lower(inputs: Inputs, original_data: dict) -> Image:
     conda = _conda(data.get("conda", {}), inputs, base)
     if conda and conda.tool == "micromamba":
         base = Base(base.image, base.dockerfile, base.directives, base.platform, ((MICROMAMBA_IMAGE, MICROMAMBA_STAGE),))
-    pip = _pip(inputs, conda)
+    pip = _pip(inputs, conda, data.get("pip", {}), installer(inputs.doc))
     init = _init(inputs)
     header = Header(__version__, data["name"], spec_hash(inputs, original_data),
                     bool(inputs.copies or inputs.conda_lock or inputs.scripts),
@@ -84,11 +87,13 @@ def _conda(spec: dict, inputs: Inputs, base: Base) -> Conda | None:
     return Conda(tool, PREFIX, tuple(lines), None, command_channels)
 
 
-def _pip(inputs: Inputs, conda: Conda | None) -> Pip | None:
+def _pip(inputs: Inputs, conda: Conda | None, spec: dict, tool: str) -> Pip | None:
     if not inputs.pip_args:
         return None
     venv = None if conda else PREFIX
-    return Pip(f"{PREFIX}/bin/python", venv, inputs.copies, inputs.pip_args)
+    args = tuple(UV_FLAGS.get(group, group) for group in inputs.pip_args) if tool == "uv" else inputs.pip_args
+    return Pip(f"{PREFIX}/bin/python", venv, tool, UV_REQUIREMENT if tool == "uv" else None,
+               TOOLS_PREFIX, inputs.copies, args, spec.get("netrc_secret"))
 
 
 def _init(inputs: Inputs) -> Init | None:
@@ -127,8 +132,8 @@ set -e
 rank=${LOCAL_RANK:-${OMPI_COMM_WORLD_LOCAL_RANK:-${SLURM_LOCALID:-${MPI_LOCALRANKID:-0}}}}
 launch=${ENVC_LAUNCH_ID:-${TORCHELASTIC_RUN_ID:+$TORCHELASTIC_RUN_ID.${TORCHELASTIC_RESTART_COUNT:-0}}}
 launch=${launch:-${PMIX_NAMESPACE:-${OMPI_MCA_ess_base_jobid:-${SLURM_JOB_ID:+$SLURM_JOB_ID.${SLURM_STEP_ID:-0}}}}}
-if [ -z "$launch" ]; then launch=$PPID.$(sed 's/.*) //' "/proc/$PPID/stat" 2>/dev/null | cut -d' ' -f20); fi
-marker=${ENVC_SETUP_MARKER:-/tmp/envc-setup}.$(printf '%s' "$launch" | tr -c 'A-Za-z0-9._-' '_')
+if [ -z "$launch" ]; then launch=$PPID.$(sed "s/.*) //" "/proc/$PPID/stat" 2>/dev/null | cut -d" " -f20); fi
+marker=${ENVC_SETUP_MARKER:-/tmp/envc-setup}.$(printf "%s" "$launch" | tr -c "A-Za-z0-9._-" "_")
 if [ -f /opt/envc/init/setup.sh ]; then
   if [ "$rank" = 0 ]; then
     rm -f "$marker.done" "$marker.failed"

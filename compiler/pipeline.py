@@ -14,6 +14,7 @@ class Compiled:
     dockerfile: str
     warnings: tuple  # Diagnostics of severity "warning"
     image: object  # the envc.ir.Image the text was rendered from
+    spec: dict  # the spec's data as validated (e.g. registry credential references for `envc build`)
 
 
 def check(path):
@@ -49,4 +50,4 @@ def compile_spec(path) -> Compiled:
 
     inputs, original = check(path)
     image = lower(inputs, original)
-    return Compiled(render(image), inputs.doc.notes, image)
+    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data)

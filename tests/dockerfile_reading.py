@@ -29,7 +29,7 @@ def expected_instructions(image):
     if image.conda:
         names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN"]
     if image.pip:
-        names += ["RUN"] * bool(image.pip.venv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
+        names += ["RUN"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
     runtime = image.runtime
     names += ["ENV"] * bool(runtime.path_prefix or runtime.env or runtime.activation)
     names += ["LABEL"] * bool(runtime.labels) + ["CMD"] * bool(runtime.command)

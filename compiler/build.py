@@ -1,0 +1,148 @@
+"""`envc build`: compile a spec and build it with an installed engine (Docker, podman or buildah).
+
+The image is tagged with the spec's content hash by default, so an unchanged spec is
+"already materialized" (Azure ML's check) and not rebuilt. Credentials travel only by
+reference: registry passwords go to the engine's login on stdin, build secrets as
+`--secret id=...` arguments naming a file or variable, never as values on a command line.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ENGINES = ("docker", "podman", "buildah")
+
+
+class BuildError(Exception):
+    """envc could not start the build: no engine, a missing credential, bad arguments."""
+
+
+class BuildFailed(BuildError):
+    """The engine ran and the build failed (its output has already been streamed)."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    path: str
+
+    def exists_command(self, tag: str) -> list:
+        if self.name == "buildah":
+            return [self.path, "inspect", "--type", "image", tag]
+        if self.name == "podman":
+            return [self.path, "image", "exists", tag]
+        return [self.path, "image", "inspect", tag]
+
+    def build_command(self, dockerfile: Path, context: Path, tag: str, secrets, platform, extra) -> list:
+        verb = ["bud"] if self.name == "buildah" else ["build"]
+        layers = ["--layers"] if self.name != "docker" else []
+        command = [self.path, *verb, *layers, "-f", str(dockerfile), "-t", tag]
+        if platform:
+            command += ["--platform", platform]
+        for secret in secrets:
+            command += ["--secret", secret]
+        return command + list(extra) + [str(context)]
+
+    def login_command(self, address: str, username: str) -> list:
+        return [self.path, "login", "--username", username, "--password-stdin", address]
+
+
+def find_engine(choice: str | None) -> Engine:
+    """The engine named by --engine, or the first of docker (with a running daemon), podman, buildah."""
+    candidates = [choice] if choice else list(ENGINES)
+    for name in candidates:
+        path = shutil.which(name)
+        if path and (name != "docker" or _docker_daemon_running(path)):
+            return Engine(name, path)
+    if choice:
+        raise BuildError(f"--engine {choice}: '{choice}' is not installed or not usable (is its daemon running?)")
+    raise BuildError("no container engine found: install Docker (with BuildKit), podman or buildah, or choose one with --engine")
+
+
+def _docker_daemon_running(path: str) -> bool:
+    try:
+        return subprocess.run([path, "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def default_tag(name: str, spec_hash: str) -> str:
+    """envc/NAME:HASH, so the tag says which spec content the image was built from."""
+    return f"envc/{name}:{spec_hash[:16]}"
+
+
+def image_exists(engine: Engine, tag: str) -> bool:
+    return subprocess.run(engine.exists_command(tag), capture_output=True).returncode == 0
+
+
+def resolve_credential(reference: dict, secret_sources: dict) -> str:
+    """The value behind {env: NAME} or {secret: ID} (ID given with --secret id=ID,src=FILE|env=VAR)."""
+    if "env" in reference:
+        value = os.environ.get(reference["env"])
+        if value is None:
+            raise BuildError(f"environment variable {reference['env']} (a registry credential) is not set")
+        return value
+    source = secret_sources.get(reference["secret"])
+    if source is None:
+        raise BuildError(f"registry credential secret '{reference['secret']}' was not given: pass --secret id={reference['secret']},src=FILE")
+    kind, where = source
+    if kind == "env":
+        if where not in os.environ:
+            raise BuildError(f"environment variable {where} (secret '{reference['secret']}') is not set")
+        return os.environ[where]
+    try:
+        return Path(where).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise BuildError(f"cannot read secret '{reference['secret']}' from {where}: {exc.strerror}") from None
+
+
+def parse_secret(argument: str) -> tuple:
+    """`id=ID,src=FILE` or `id=ID,env=VAR` -> (id, (kind, where)); the engine gets the argument as is."""
+    fields = dict(part.split("=", 1) for part in argument.split(",") if "=" in part)
+    if "id" not in fields or len(set(fields) & {"src", "source", "env"}) != 1:
+        raise BuildError(f"--secret {argument!r}: expected id=ID,src=FILE or id=ID,env=VAR")
+    if "env" in fields:
+        return fields["id"], ("env", fields["env"])
+    return fields["id"], ("src", fields.get("src") or fields["source"])
+
+
+def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_args=(), out=sys.stderr) -> tuple:
+    """Compile and build spec; returns (tag, built: bool). Raises SpecError or BuildError."""
+    from envc.pipeline import compile_spec
+
+    compiled = compile_spec(spec)
+    header = compiled.image.header
+    tag = tag or default_tag(header.name, header.spec_hash)
+    secret_sources = dict(parse_secret(s) for s in secrets)
+    engine = find_engine(engine_name)
+    if not force and image_exists(engine, tag):
+        print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}); --force rebuilds it", file=out)
+        return tag, False
+    registry = header.registry
+    credentials = compiled.spec.get("base", {}).get("registry", {})
+    if registry and credentials.get("username") and credentials.get("password"):
+        _login(engine, registry, credentials, secret_sources)
+    with tempfile.TemporaryDirectory(prefix="envc-build-") as folder:
+        dockerfile = Path(folder) / "Dockerfile"
+        dockerfile.write_text(compiled.dockerfile, encoding="utf-8")
+        command = engine.build_command(dockerfile, Path(spec).resolve().parent, tag, secrets,
+                                       compiled.image.base.platform, engine_args)
+        print(f"envc: building {tag} with {engine.name}", file=out)
+        env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None
+        result = subprocess.run(command, env=env)
+    if result.returncode != 0:
+        raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
+    return tag, True
+
+
+def _login(engine: Engine, address: str, credentials: dict, secret_sources: dict) -> None:
+    username = resolve_credential(credentials["username"], secret_sources)
+    password = resolve_credential(credentials["password"], secret_sources)
+    result = subprocess.run(engine.login_command(address, username), input=password, text=True, capture_output=True)
+    if result.returncode != 0:
+        raise BuildError(f"{engine.name} login to {address} failed (exit {result.returncode})")
