@@ -134,10 +134,18 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
                                        compiled.image.base.platform, engine_args)
         print(f"envc: building {tag} with {engine.name}", file=out)
         env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None
-        result = subprocess.run(command, env=env)
+        result = subprocess.run(command, env=env, stdout=_progress_stream(out))  # stdout is for the tag alone
     if result.returncode != 0:
         raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
     return tag, True
+
+
+def _progress_stream(out):
+    """Where the engine's progress goes: our stderr (by descriptor), so stdout carries only the tag."""
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _login(engine: Engine, address: str, credentials: dict, secret_sources: dict) -> None:

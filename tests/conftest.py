@@ -19,6 +19,25 @@ def update_goldens(request):
     return request.config.getoption("--update-goldens")
 
 
+@pytest.fixture(scope="session")
+def engine_env(tmp_path_factory):
+    """Engine config (our own storage/containers conf) with the offline base image present.
+
+    Without buildah the test is skipped with the reason, except in CI (CI=true), where a
+    missing engine fails: end-to-end tests must never be skipped silently there.
+    """
+    import engine
+
+    missing = engine.buildah_available()
+    if missing is not None:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set but the container engine is unusable: {missing}", pytrace=False)
+        pytest.skip(f"end-to-end tests need a container engine: {missing} (with CI=true this fails instead)")
+    env = engine.engine_config(tmp_path_factory.mktemp("engine"))
+    engine.base_image(env)
+    return env
+
+
 def golden_input(case: Path) -> Path:
     """The spec a golden case compiles: the first of INPUT_NAMES present in its folder."""
     for name in INPUT_NAMES:

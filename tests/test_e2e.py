@@ -6,7 +6,7 @@ mirror through the host network during RUN steps. Layers are cached in the persi
 storage, so a warm run rebuilds almost nothing (the cache test builds fresh layers on purpose).
 
 Skipped only when the engine is missing and CI is not set; with CI set, a missing engine is a
-failure, never a silent skip.
+failure, never a silent skip (the `engine_env` fixture in conftest.py).
 """
 
 from __future__ import annotations
@@ -31,28 +31,9 @@ VENV = "/opt/envc/env"
 WRAPPER = "/opt/envc/bin/envc-init"
 TAG_PREFIX = "localhost/envc-e2e"
 
-_ENGINE_MISSING = engine.buildah_available()
-_IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-if _ENGINE_MISSING is not None and not _IN_CI:
-    pytest.skip(
-        f"end-to-end tests need a container engine: {_ENGINE_MISSING} "
-        "(with CI=true this is a failure instead of a skip)",
-        allow_module_level=True,
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-@pytest.fixture(scope="module")
-def engine_env(tmp_path_factory) -> dict[str, str]:
-    """Engine config (our own storage/containers conf) with the offline base image present."""
-    if _ENGINE_MISSING is not None:
-        pytest.fail(f"CI is set but the container engine is unusable: {_ENGINE_MISSING}", pytrace=False)
-    env = engine.engine_config(tmp_path_factory.mktemp("engine"))
-    engine.base_image(env)
-    return env
 
 
 def write_spec(folder: Path, spec: dict, files: dict[str, str] | None = None) -> Path:
