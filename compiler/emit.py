@@ -25,11 +25,12 @@ def _template():
 
 
 def render(image: Image) -> str:
-    runtime = image.runtime
-    environment = [("PATH", f"{runtime.path_prefix}:$PATH")] if runtime.path_prefix else []
-    environment += [(name, dockerfile_word(value)) for name, value in runtime.activation + runtime.env]
+    activation = image.activation
+    activate = [("PATH", f"{activation.path_prefix}:$PATH")] + [
+        (name, dockerfile_word(value)) for name, value in activation.variables] if activation else []
     text = _template().render(
         header=image.header, base=image.base, system=image.system, conda=image.conda, pip=image.pip,
-        init=image.init, runtime=runtime, environment=environment, context_dir=CONTEXT_DIR,
+        init=image.init, runtime=image.runtime, activate=activate, context_dir=CONTEXT_DIR,
+        environment=[(name, dockerfile_word(value)) for name, value in image.runtime.env],
     )
     return text.strip("\n") + "\n"

@@ -60,9 +60,15 @@ class Init:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """Emitted right after the environment exists, so later layers (and a pip-only change) don't repeat it."""
+
+    path_prefix: str  # prepended to PATH so `python` is the environment's
+    variables: tuple  # (name, value) describing the environment, e.g. VIRTUAL_ENV
+
+
+@dataclass(frozen=True)
 class Runtime:
-    path_prefix: str | None  # prepended to PATH so `python` is the environment's
-    activation: tuple  # (name, value) variables describing the environment
     env: tuple  # (name, value), user's variables, exact
     labels: tuple  # (key, value), exact
     entrypoint: tuple | None
@@ -76,5 +82,6 @@ class Image:
     system: System | None
     conda: Conda | None
     pip: Pip | None
+    activation: Activation | None  # placed after conda, after the venv, or (user-managed) after system
     init: Init | None
     runtime: Runtime  # fields in emission (and build-cache) order

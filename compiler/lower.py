@@ -8,7 +8,7 @@ import re
 
 from envc import __version__
 from envc.inputs import Inputs, installer
-from envc.ir import Base, Conda, Header, Image, Init, Pip, Runtime, System
+from envc.ir import Activation, Base, Conda, Header, Image, Init, Pip, Runtime, System
 
 DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
 CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH
@@ -46,7 +46,7 @@ def lower(inputs: Inputs, original_data: dict) -> Image:
                     bool(inputs.copies or inputs.conda_lock or inputs.scripts),
                     data.get("base", {}).get("registry", {}).get("address"))
     system = System(tuple(sorted(set(data["system"]["apt"])))) if data.get("system", {}).get("apt") else None
-    return Image(header, base, system, conda, pip, init, _runtime(data, conda, pip, init))
+    return Image(header, base, system, conda, pip, _activation(data, conda, pip), init, _runtime(data, init))
 
 
 def _base(spec: dict, inputs: Inputs) -> Base:
@@ -103,20 +103,20 @@ def _init(inputs: Inputs) -> Init | None:
     return Init(scripts, WRAPPER_PATH, tuple(WRAPPER.splitlines()))
 
 
-def _runtime(data: dict, conda: Conda | None, pip: Pip | None, init: Init | None) -> Runtime:
+def _activation(data: dict, conda: Conda | None, pip: Pip | None) -> Activation | None:
     python = data.get("python", {})
-    activation = ()
     if conda:
-        prefix, activation = PREFIX, (("CONDA_PREFIX", PREFIX),)
-    elif pip:
-        prefix, activation = PREFIX, (("VIRTUAL_ENV", PREFIX),)
-    elif python.get("user_managed"):
-        prefix = posixpath.dirname(python["interpreter"])
-    else:
-        prefix = None
+        return Activation(f"{PREFIX}/bin", (("CONDA_PREFIX", PREFIX),))
+    if pip:
+        return Activation(f"{PREFIX}/bin", (("VIRTUAL_ENV", PREFIX),))
+    if python.get("user_managed"):
+        return Activation(posixpath.dirname(python["interpreter"]), ())
+    return None
+
+
+def _runtime(data: dict, init: Init | None) -> Runtime:
     command = tuple(data.get("init", {}).get("command", ())) or None
-    return Runtime(f"{prefix}/bin" if prefix == PREFIX else prefix, activation,
-                   tuple(sorted(data.get("env", {}).items())), tuple(sorted(data.get("labels", {}).items())),
+    return Runtime(tuple(sorted(data.get("env", {}).items())), tuple(sorted(data.get("labels", {}).items())),
                    (init.wrapper_path,) if init else None, command)
 
 

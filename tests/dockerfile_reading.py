@@ -26,11 +26,13 @@ def expected_instructions(image):
     names = ["FROM"] * (len(image.base.helper_images) + 1)
     if image.system:
         names.append("RUN")
+    if image.activation and not image.conda and not image.pip:
+        names.append("ENV")  # a user-managed interpreter on PATH
     if image.conda:
-        names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN"]
+        names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN", "ENV"]
     if image.pip:
-        names += ["RUN"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
+        names += ["RUN", "ENV"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
     runtime = image.runtime
-    names += ["ENV"] * bool(runtime.path_prefix or runtime.env or runtime.activation)
+    names += ["ENV"] * bool(runtime.env)
     names += ["LABEL"] * bool(runtime.labels) + ["CMD"] * bool(runtime.command)
     return names

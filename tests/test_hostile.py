@@ -110,7 +110,7 @@ def check_exact(compiled, spec, where, value) -> int:
     assert [c.cmd for c in commands] == expected_instructions(compiled.image), (value, compiled.dockerfile)
     section, *_ = where
     if section in ("env", "labels"):
-        instruction = next(c for c in commands if c.cmd == ("ENV" if section == "env" else "LABEL"))
+        instruction = [c for c in commands if c.cmd == ("ENV" if section == "env" else "LABEL")][-1]  # the user's comes last
         assert dict(buildkit_pairs(instruction)).get(where[1] if where[1] != "<key>" else value) == (value if where[1] != "<key>" else "v")
     elif where == ("init", "command", 0):
         assert json.loads(commands[-1].original.split(" ", 1)[1]) == [value]
