@@ -32,7 +32,7 @@ class Inputs:
     base_dockerfile: str | None = None
     conda_lock: str | None = None  # path relative to the spec's folder
     pip_args: tuple = ()  # `pip install` arguments in order, grouped as an option and its value
-    copies: tuple = ()  # relative paths of files the pip stage copies (requirements trees)
+    requirement_files: tuple = ()  # (relative path, text) of requirements trees, written out in the pip layer
     scripts: dict = field(default_factory=dict)  # init key -> relative path
     files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
 
@@ -65,7 +65,8 @@ def gather(doc: Document) -> Inputs:
             scripts[key] = data["init"][key]
     if reader.problems:
         raise SpecError(reader.problems)
-    return Inputs(doc, base_dockerfile, lock, tuple(args), tuple(reader.copies), scripts, tuple(sorted(reader.files.items())))
+    requirement_files = tuple((relative, reader.files[relative].decode("utf-8", "replace")) for relative in reader.requirement_files)
+    return Inputs(doc, base_dockerfile, lock, tuple(args), requirement_files, scripts, tuple(sorted(reader.files.items())))
 
 
 class _Reader:
@@ -74,7 +75,7 @@ class _Reader:
         self.root = doc.root.resolve()
         self.problems: list = []
         self.files: dict = {}
-        self.copies: list = []
+        self.requirement_files: list = []
 
     def file(self, at: tuple, base: Path | None = None, written: str | None = None) -> Path | None:
         written = written if written is not None else _get(self.doc.data, at)
@@ -175,8 +176,8 @@ class _Reader:
         self.problems.extend(tree.problems)
         for relative, file in tree.files:
             self.files[relative] = file.read_bytes()
-            if relative not in self.copies:
-                self.copies.append(relative)
+            if relative not in self.requirement_files:
+                self.requirement_files.append(relative)
         return [(flag, f"{CONTEXT_DIR}/{self.relative(path)}")]
 
 

@@ -47,7 +47,7 @@ class Pip:
     installer: str  # "uv" or "pip"
     uv: str | None  # pinned uv requirement, installed into TOOLS_PREFIX in its own layer
     tools_prefix: str
-    copies: tuple  # requirements files, relative to the spec's folder
+    files: tuple  # (path in the image, lines): requirements trees, written, used and removed in the install layer
     args: tuple  # installer arguments in order, grouped: ("-r", path), ("requests>=2",)
     netrc_secret: str | None  # build secret mounted as /root/.netrc during the install
 

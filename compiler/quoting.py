@@ -15,8 +15,14 @@ _SHELL_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 _SHELL_RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in", "function", "select", "time"}
 
 
+def unrepresentable(value: str):
+    """The first character no Dockerfile context can carry exactly (a line break, a control character), or None."""
+    match = _UNREPRESENTABLE.search(value)
+    return match.group() if match else None
+
+
 def _check(value: str) -> str:
-    if _UNREPRESENTABLE.search(value):
+    if unrepresentable(value) is not None:
         raise ValueError(f"cannot be written into a Dockerfile exactly: {value!r}")
     return value
 

@@ -117,19 +117,12 @@ def _explain_invalid(message: str):
     return lines[0].rstrip("."), max(0, caret - indent)
 
 
-def copyable(relative: str) -> bool:
-    """Whether a file found inside a requirements file can be named in COPY: the spec's own path rule."""
-    from envc.validate import matches, schema
-
-    return matches(schema()["$defs"]["relativePath"]["pattern"], relative)
-
-
 @dataclass(frozen=True)
 class RequirementsFile:
     """A requirements file and everything it pulls in: the lines, the files to copy, the problems."""
 
     lines: tuple
-    files: tuple  # (posix path relative to the spec's folder, Path), in include order
+    files: tuple  # (posix path relative to the spec's folder, Path), in include order; inlined in the pip layer
     problems: tuple
 
 
@@ -137,8 +130,15 @@ def read_requirements(path: Path, root: Path, display, chain=()) -> Requirements
     """Parse a requirements file, following -r/-c includes (relative to the including file)."""
     from envc.paths import resolve_inside
 
+    from envc.quoting import unrepresentable
+
     lines, files, problems = [], [(path.relative_to(root).as_posix(), path)], []
     text = path.read_text(encoding="utf-8", errors="replace")
+    for number, raw in enumerate(text.splitlines(), 1):
+        bad = unrepresentable(raw)
+        if bad is not None:
+            where = Location(display(path), number, raw.index(bad) + 1)
+            problems.append(error(where, f"control character {bad!r}: a requirements file is written into the Dockerfile line by line; remove it"))
     for where, line in logical_lines(text, display(path)):
         for item in parse_line(line, where):
             if not isinstance(item, PipLine):
@@ -148,8 +148,6 @@ def read_requirements(path: Path, root: Path, display, chain=()) -> Requirements
             if item.kind not in ("include", "constraint"):
                 continue
             target, problem = resolve_inside(path.parent / item.value, root, item.value)
-            if target and not copyable(target.relative_to(root).as_posix()):
-                problem = f"'{item.value}' cannot be copied into the image as written (spaces, $ or glob characters): rename the file"
             if problem:
                 problems.append(error(where, problem))
             elif target in chain + (path,):

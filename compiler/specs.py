@@ -104,7 +104,7 @@ def render_matchspec(spec: MatchSpec) -> str:
     if spec.version:
         out.append(spec.version if spec.version[0] in "=<>!~" else " " + spec.version)
         if spec.build:
-            out.append(("=" if spec.version[0] == "=" and spec.version[1:2] != "=" or spec.version[:2] == "==" else " ") + spec.build)
+            out.append(("=" if spec.version[0] == "=" else " ") + spec.build)  # numpy=1.2=py37_0, numpy>=1.2 py37_0
     if spec.brackets:
         out.append("[" + ",".join(f"{k}={_quote_bracket(v)}" for k, v in spec.brackets) + "]")
     return "".join(out)

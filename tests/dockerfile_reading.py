@@ -31,7 +31,7 @@ def expected_instructions(image):
     if image.conda:
         names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN", "ENV"]
     if image.pip:
-        names += ["RUN", "ENV"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["COPY"] * len(image.pip.copies) + ["RUN"]
+        names += ["RUN", "ENV"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["RUN"]
     runtime = image.runtime
     names += ["ENV"] * bool(runtime.env)
     names += ["LABEL"] * bool(runtime.labels) + ["CMD"] * bool(runtime.command)
