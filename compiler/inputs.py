@@ -58,6 +58,7 @@ def gather(doc: Document) -> Inputs:
         if path and not re.search(r"^@EXPLICIT\s*$", path.read_text(encoding="utf-8", errors="replace"), re.M):
             reader.problems.append(error(doc.at(("conda", "lock")), "is not an explicit lock file (no @EXPLICIT line): create one with `conda list --explicit --md5` or conda-lock"))
         lock = conda["lock"]
+    reader.check_conda_specs(doc)
     args = reader.pip_args(doc, pip_base)
     scripts = {}
     for key in ("setup", "run"):
@@ -125,6 +126,17 @@ class _Reader:
             data["env"] = {**conda_doc.data["env"], **data.get("env", {})}
             locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("env",) and k not in self.doc.locations})
         return replace(self.doc, data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
+
+    def check_conda_specs(self, doc: Document) -> None:
+        """Every conda dependency string is a MatchSpec conda accepts (grammar/conda_matchspec.lark)."""
+        from envc.specs import SpecSyntaxError, parse_matchspec
+
+        for i, item in enumerate(doc.data.get("conda", {}).get("dependencies", [])):
+            if isinstance(item, str):
+                try:
+                    parse_matchspec(item)
+                except SpecSyntaxError as exc:
+                    self.problems.append(exc.at(doc.at(("conda", "dependencies", i))))
 
     def pip_args(self, doc: Document, conda_pip_base: Path) -> list:
         """Arguments for the one `pip install` of the pip stage, checked line by line."""

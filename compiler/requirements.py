@@ -10,27 +10,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from envc.diagnostics import Location, did_you_mean, error
+from envc.diagnostics import Location, error
 
-# Options pip accepts on their own line in a requirements file -> the PipLine kind.
-VALUE_OPTIONS = {
-    "-r": "include", "--requirement": "include",
-    "-c": "constraint", "--constraint": "constraint",
-    "-e": "editable", "--editable": "editable",
-    "-i": "index_url", "--index-url": "index_url",
-    "--extra-index-url": "extra_index_url",
-    "-f": "find_links", "--find-links": "find_links",
-    "--trusted-host": "trusted_host",
-    "--no-binary": "no_binary", "--only-binary": "only_binary",
+# Long option names (as envc.specs reports them) -> the PipLine kind; options without a value are "flag"s.
+OPTION_KINDS = {
+    "--index-url": "index_url", "--extra-index-url": "extra_index_url", "--find-links": "find_links",
+    "--trusted-host": "trusted_host", "--no-binary": "no_binary", "--only-binary": "only_binary",
     "--use-feature": "use_feature",
 }
-FLAG_OPTIONS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
 PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option")
-URL_KINDS = {"index_url", "extra_index_url", "find_links"}
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_OPTION = re.compile(r"(-[A-Za-z]|--[A-Za-z][A-Za-z0-9-]*)(?:\s*=\s*|\s+|$)(.*)$")
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-_VCS = re.compile(r"^(git|hg|svn|bzr)\+", re.I)
 _CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 
 
@@ -66,55 +55,26 @@ def logical_lines(text: str, file: str):
 
 
 def parse_line(text: str, where: Location) -> list:
-    """A PipLine for one logical line, or the Diagnostics explaining why pip or the build would fail."""
-    if text.startswith("-"):
-        return _parse_option(text, where)
-    requirement, _, options = text.partition(" --")
-    requirement = requirement.strip()
-    if options and not ("--" + options).startswith(PER_REQUIREMENT_OPTIONS):
-        return [error(where, f"unknown option '--{options.split()[0]}' after a requirement (pip allows {', '.join(PER_REQUIREMENT_OPTIONS)} there)")]
-    if _CREDENTIALS.search(requirement):
-        return [error(where, "credentials in a requirement URL would be written into the image: pass them as a build secret instead")]
-    if _URL.match(requirement) or _VCS.match(requirement):
-        return [PipLine("url", text, where)]
-    if requirement.startswith((".", "/", "~")) or requirement.endswith((".whl", ".tar.gz", ".zip")):
-        return [error(where, f"'{requirement}' is a local path, which is not copied into the image: install a released package or a URL instead")]
-    from packaging.requirements import InvalidRequirement, Requirement
+    """PipLines for one logical line (an option line may hold several), or the Diagnostics
+    explaining why pip or the build would fail. The grammar is grammar/pip_requirement_line.lark."""
+    from envc.specs import SpecSyntaxError, parse_pip_line
 
+    if _CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
+        return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
     try:
-        Requirement(requirement)
-    except InvalidRequirement as exc:
-        message, col = _explain_invalid(str(exc))
-        at = Location(where.file, where.line, where.col + col)
-        return [error(at, f"invalid requirement '{requirement}': {message}")]
-    return [PipLine("requirement", text, where)]
-
-
-def _parse_option(text: str, where: Location) -> list:
-    match = _OPTION.match(text)
-    name, value = (match.group(1), match.group(2).strip()) if match else (text.split()[0], "")
-    if name in FLAG_OPTIONS:
-        return [PipLine("flag", name, where)] if not value else [error(where, f"option '{name}' takes no value")]
-    kind = VALUE_OPTIONS.get(name)
-    if kind is None:
-        return [error(where, f"unknown pip option '{name}'{did_you_mean(name, list(VALUE_OPTIONS) + list(FLAG_OPTIONS))}")]
-    if not value:
-        return [error(where, f"option '{name}' needs a value")]
-    if kind in URL_KINDS and _CREDENTIALS.match(value):
-        return [error(where, f"credentials in {name} would be written into the image: pass them as a build secret instead")]
-    if kind == "editable":
+        line = parse_pip_line(text)
+    except SpecSyntaxError as exc:
+        return [exc.at(where)]
+    if line.kind == "path":
+        return [error(where, f"'{line.value}' is a local path, which is not copied into the image: install a released package or a URL instead")]
+    if line.kind == "editable":
         return [error(where, "editable installs (-e) need a source tree that is not copied into the image: install the package by name or URL")]
-    return [PipLine(kind, value, where)]
-
-
-def _explain_invalid(message: str):
-    """packaging's first message line, and the caret's column inside the requirement (0-based)."""
-    lines = message.splitlines()
-    caret = next((line.index("^") for line in lines[1:] if "^" in line), None)
-    if caret is None or len(lines) < 2:
-        return lines[0].rstrip("."), 0
-    indent = len(lines[1]) - len(lines[1].lstrip())
-    return lines[0].rstrip("."), max(0, caret - indent)
+    if line.kind in ("requirement", "url"):
+        return [PipLine(line.kind, text, where)]
+    parsed = [PipLine(line.kind, line.value, where)] if line.kind != "options" else []
+    for name, value in line.options:
+        parsed.append(PipLine("flag", name, where) if value is None else PipLine(OPTION_KINDS[name], value, where))
+    return parsed
 
 
 @dataclass(frozen=True)

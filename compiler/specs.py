@@ -30,6 +30,13 @@ class SpecSyntaxError(ValueError):
         self.message = message
         self.column = column
 
+    def at(self, where):
+        """A located Diagnostic: where is the spec's own Location, the column is added to it."""
+        from envc.diagnostics import Location, error
+
+        message = re.sub(r" at column \d+", "", self.message, count=1)  # the location says it
+        return error(Location(where.file, where.line, where.col + self.column), message)
+
 
 # ---------------------------------------------------------------------------------------------
 # conda MatchSpec
