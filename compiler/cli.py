@@ -5,22 +5,23 @@ Nothing here may print a traceback: every failure becomes a message.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print(f"envc: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_INVALID)
+def build_parser():
+    """The full command line. Imported lazily: the pre-commit path (see _plain_invocation) needs none of it."""
+    import argparse
+    from pathlib import Path
 
-
-def build_parser() -> argparse.ArgumentParser:
     from envc import __version__
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.print_usage(sys.stderr)
+            print(f"envc: error: {message}", file=sys.stderr)
+            raise SystemExit(EXIT_INVALID)
 
     parser = _Parser(prog="envc", description="Compile environment specs into reproducible Dockerfiles.")
     parser.add_argument("--version", action="version", version=f"envc {__version__}")
@@ -29,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("spec", help="envc spec, conda environment.yml, requirements.txt or MLflow python_env.yaml")
     compile_.add_argument("-o", "--output", type=Path, help="write the Dockerfile here (atomically) instead of stdout")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if OUTPUT is not up to date")
+    compile_.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
     check = commands.add_parser("check", help="validate specs and the files they reference")
     check.add_argument("specs", nargs="+")
+    check.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
     build = commands.add_parser("build", help="compile a spec and build the image with Docker, podman or buildah")
     build.add_argument("spec")
@@ -45,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        plain = _plain_invocation(argv)
+        if plain is not None:
+            return plain()
         args = build_parser().parse_args(argv)
         return {"compile": _compile, "check": _check, "schema": _schema, "build": _build}[args.command](args)
     except KeyboardInterrupt:
@@ -58,59 +65,115 @@ def main(argv=None) -> int:
         return EXIT_INVALID
 
 
+def _plain_invocation(argv):
+    """`check SPEC...` and `compile SPEC [-o FILE] [--check]`, the pre-commit and CI shapes, parsed
+    without argparse (its import alone costs a third of a bare interpreter start). Anything
+    else, including help and --no-cache, returns None and goes through build_parser()."""
+    if not argv or any(a.startswith("-") and a not in ("-o", "--output", "--check") for a in argv[1:]):
+        return None
+    command, rest = argv[0], argv[1:]
+    if command == "check" and rest and "-o" not in rest and "--output" not in rest and "--check" not in rest:
+        return lambda: check_command(rest, True)
+    if command != "compile":
+        return None
+    check = "--check" in rest
+    rest = [a for a in rest if a != "--check"]
+    output = None
+    for flag in ("-o", "--output"):
+        if flag in rest:
+            at = rest.index(flag)
+            if at + 1 >= len(rest):
+                return None
+            output = rest.pop(at + 1)
+            rest.pop(at)
+    if len(rest) != 1 or output is not None and output.startswith("-"):
+        return None
+    return lambda: compile_command(rest[0], output, check, True)
+
+
 def _report(diagnostics) -> None:
     for diagnostic in diagnostics:
         print(diagnostic, file=sys.stderr)
 
 
 def _compile(args) -> int:
-    from envc.diagnostics import SpecError
-    from envc.pipeline import compile_spec
+    return compile_command(args.spec, args.output, args.check, not args.no_cache)
 
-    if args.check and not args.output:
+
+def compile_command(spec: str, output, check: bool, use_cache: bool) -> int:
+    if check and not output:
         print("envc: error: --check needs -o FILE (the Dockerfile to compare)", file=sys.stderr)
         return EXIT_INVALID
-    try:
-        compiled = compile_spec(args.spec)
-    except SpecError as exc:
-        _report(exc.diagnostics)
+    result = _run(spec, use_cache, need_dockerfile=True)
+    if result is None:
         return EXIT_INVALID
-    _report(compiled.warnings)
-    if args.check:
+    dockerfile, warnings = result
+    _report(warnings)
+    if check:
         try:
-            current = args.output.read_text(encoding="utf-8")
+            with open(output, encoding="utf-8") as handle:
+                current = handle.read()
         except (OSError, UnicodeDecodeError):
             current = None
-        if current == compiled.dockerfile:
+        if current == dockerfile:
             return EXIT_OK
-        print(f"{args.output}: out of date: run `envc compile {args.spec} -o {args.output}`", file=sys.stderr)
+        print(f"{output}: out of date: run `envc compile {spec} -o {output}`", file=sys.stderr)
         return EXIT_FINDINGS
-    if args.output is None:
-        sys.stdout.write(compiled.dockerfile)
+    if output is None:
+        sys.stdout.write(dockerfile)
         return EXIT_OK
     from envc.output import write_atomic
 
     try:
-        write_atomic(args.output, compiled.dockerfile)
+        write_atomic(output, dockerfile)
     except OSError as exc:
-        print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
 
 
 def _check(args) -> int:
-    from envc.diagnostics import SpecError
-    from envc.pipeline import check
+    return check_command(args.specs, not args.no_cache)
 
+
+def check_command(specs, use_cache: bool) -> int:
     status = EXIT_OK
-    for spec in args.specs:
-        try:
-            inputs, _ = check(spec)
-            _report(inputs.doc.notes)
-        except SpecError as exc:
-            _report(exc.diagnostics)
+    for spec in specs:
+        result = _run(spec, use_cache, need_dockerfile=False)
+        if result is None:
             status = EXIT_INVALID
+        else:
+            _report(result[1])
     return status
+
+
+def _run(spec: str, use_cache: bool, need_dockerfile: bool):
+    """(Dockerfile text or None, warning lines) for spec, from the cache when its inputs are
+    unchanged; None after reporting the spec's errors."""
+    from envc import cache
+
+    if use_cache:
+        entry = cache.lookup(spec)
+        if entry is not None and (not need_dockerfile or "dockerfile" in entry):
+            return entry.get("dockerfile"), entry["warnings"]
+    from envc.diagnostics import SpecError
+    from envc.pipeline import check, compile_spec
+
+    spec_bytes = cache.read_spec(spec) if use_cache else None  # read before the run: see cache.store
+    try:
+        if need_dockerfile:
+            compiled = compile_spec(spec)
+            dockerfile, warnings, files = compiled.dockerfile, compiled.warnings, compiled.files
+        else:
+            inputs, _ = check(spec)
+            dockerfile, warnings, files = None, inputs.doc.notes, inputs.read_files()
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return None
+    warnings = [str(w) for w in warnings]
+    if use_cache and spec_bytes is not None:
+        cache.store(spec, spec_bytes, files, warnings, dockerfile)
+    return dockerfile, warnings
 
 
 def _schema(args) -> int:

@@ -36,6 +36,11 @@ class Inputs:
     scripts: dict = field(default_factory=dict)  # init key -> relative path
     files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
 
+    def read_files(self) -> tuple:
+        """(absolute path, bytes) of every referenced file, as read."""
+        root = self.doc.root.resolve()
+        return tuple((str(root / relative), content) for relative, content in self.files)
+
 
 def gather(doc: Document) -> Inputs:
     """Inputs for a schema-valid doc, or SpecError with every problem in every file."""

@@ -15,6 +15,7 @@ class Compiled:
     warnings: tuple  # Diagnostics of severity "warning"
     image: object  # the envc.ir.Image the text was rendered from
     spec: dict  # the spec's data as validated (e.g. registry credential references for `envc build`)
+    files: tuple  # (absolute path, bytes) of every referenced file, as read
 
 
 def check(path):
@@ -50,4 +51,4 @@ def compile_spec(path) -> Compiled:
 
     inputs, original = check(path)
     image = lower(inputs, original)
-    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data)
+    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files())

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from envc.cache import MAX_SPEC_BYTES as MAX_BYTES
 from envc.diagnostics import Location, SpecError, error
 from envc.document import Document, display_name
-
-MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

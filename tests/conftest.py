@@ -19,6 +19,12 @@ def update_goldens(request):
     return request.config.getoption("--update-goldens")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_result_cache(tmp_path_factory):
+    """envc's result cache ($XDG_CACHE_HOME/envc) in a temporary folder, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def engine_env(tmp_path_factory):
     """Engine config (our own storage/containers conf) with the offline base image present.

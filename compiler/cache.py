@@ -1,0 +1,96 @@
+"""Answers for unchanged inputs, without parsing YAML: a content-addressed cache of successful runs.
+
+An entry is keyed on envc's own code, the working folder (messages show paths relative to it),
+and the spec's path and bytes. It lists every file the run read, with its real path and sha256;
+any changed byte, or a path that now resolves somewhere else, is a miss. Only successes are
+cached: a failure may depend on a file that does not exist yet. Stored under
+$XDG_CACHE_HOME/envc (default ~/.cache/envc); `--no-cache` bypasses it.
+
+Kept to os, hashlib and json: this module is the pre-commit fast path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # larger files are not specs (envc.yamlsource refuses them unread)
+
+
+def read_spec(spec: str):
+    """The spec's bytes for a cache key, or None when it cannot or should not be cached."""
+    try:
+        with open(spec, "rb") as handle:
+            content = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError:
+        return None
+    return content if len(content) <= MAX_SPEC_BYTES else None
+
+
+def directory() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "envc")
+
+
+def _code_fingerprint() -> bytes:
+    """envc's own files (sizes and mtimes): an upgrade or an edit of envc invalidates everything."""
+    digest = hashlib.sha256()
+    roots = [_PACKAGE] + [os.path.join(os.path.dirname(_PACKAGE), d) for d in ("schemas", "grammar")]
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                stat = os.stat(os.path.join(folder, name))
+                digest.update(f"{folder}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.digest()
+
+
+def _entry_path(spec: str, spec_bytes: bytes) -> str:
+    key = hashlib.sha256(_code_fingerprint() + b"\0" + os.getcwd().encode() + b"\0"
+                         + os.path.abspath(spec).encode() + b"\0" + spec_bytes).hexdigest()
+    return os.path.join(directory(), key[:2], key + ".json")
+
+
+def _digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def lookup(spec: str):
+    """The stored result for spec ({"warnings": [...], "dockerfile": text or absent}), or None."""
+    spec_bytes = read_spec(spec)
+    if spec_bytes is None:
+        return None
+    try:
+        entry_path = _entry_path(spec, spec_bytes)
+        with open(entry_path, encoding="utf-8") as handle:
+            entry = json.load(handle)
+        for path, real, digest in entry["inputs"]:
+            if os.path.realpath(path) != real or _digest(path) != digest:
+                return None
+        return entry
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None) -> None:
+    """Remember a success. spec_bytes: the spec as read before the run; inputs: (absolute path,
+    bytes) of every other file the run read, as it read them, so a file edited meanwhile misses."""
+    try:
+        entry_path = _entry_path(spec, spec_bytes)
+        entry = {"inputs": [[p, os.path.realpath(p), hashlib.sha256(content).hexdigest()] for p, content in inputs],
+                 "warnings": list(warnings)}
+        if dockerfile is None:
+            previous = lookup(spec)
+            if previous and "dockerfile" in previous:
+                return  # a compile's entry already answers checks too
+        else:
+            entry["dockerfile"] = dockerfile
+        os.makedirs(os.path.dirname(entry_path), exist_ok=True)
+        temporary = f"{entry_path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(entry, handle)
+        os.replace(temporary, entry_path)
+    except OSError:
+        pass  # a read-only or full cache folder only costs speed
