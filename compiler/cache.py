@@ -6,13 +6,19 @@ any changed byte, or a path that now resolves somewhere else, is a miss. Only su
 cached: a failure may depend on a file that does not exist yet. Stored under
 $XDG_CACHE_HOME/envc (default ~/.cache/envc); `--no-cache` bypasses it.
 
-Kept to os, hashlib and json: this module is the pre-commit fast path.
+Kept to os, marshal and sha256: this module is the pre-commit fast path (json and hashlib
+would add a quarter of an interpreter start).
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
+import sys
+
+try:
+    from _sha256 import sha256  # CPython's builtin, ~0.2 ms to import; hashlib loads OpenSSL (~3 ms)
+except ImportError:
+    from hashlib import sha256
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # larger files are not specs (envc.yamlsource refuses them unread)
@@ -35,7 +41,7 @@ def directory() -> str:
 
 def _code_fingerprint() -> bytes:
     """envc's own files (sizes and mtimes): an upgrade or an edit of envc invalidates everything."""
-    digest = hashlib.sha256()
+    digest = sha256()
     roots = [_PACKAGE] + [os.path.join(os.path.dirname(_PACKAGE), d) for d in ("schemas", "grammar")]
     for root in roots:
         for folder, dirs, files in os.walk(root):
@@ -47,14 +53,14 @@ def _code_fingerprint() -> bytes:
 
 
 def _entry_path(spec: str, spec_bytes: bytes) -> str:
-    key = hashlib.sha256(_code_fingerprint() + b"\0" + os.getcwd().encode() + b"\0"
+    key = sha256(_code_fingerprint() + sys.version.encode() + b"\0" + os.getcwd().encode() + b"\0"
                          + os.path.abspath(spec).encode() + b"\0" + spec_bytes).hexdigest()
-    return os.path.join(directory(), key[:2], key + ".json")
+    return os.path.join(directory(), key[:2], key + ".marshal")  # marshal: per Python version, hence the key
 
 
 def _digest(path: str) -> str:
     with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+        return sha256(handle.read()).hexdigest()
 
 
 def lookup(spec: str):
@@ -64,13 +70,13 @@ def lookup(spec: str):
         return None
     try:
         entry_path = _entry_path(spec, spec_bytes)
-        with open(entry_path, encoding="utf-8") as handle:
-            entry = json.load(handle)
+        with open(entry_path, "rb") as handle:
+            entry = marshal.load(handle)
         for path, real, digest in entry["inputs"]:
             if os.path.realpath(path) != real or _digest(path) != digest:
                 return None
         return entry
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
 
 
@@ -79,7 +85,7 @@ def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None) -> No
     bytes) of every other file the run read, as it read them, so a file edited meanwhile misses."""
     try:
         entry_path = _entry_path(spec, spec_bytes)
-        entry = {"inputs": [[p, os.path.realpath(p), hashlib.sha256(content).hexdigest()] for p, content in inputs],
+        entry = {"inputs": [[p, os.path.realpath(p), sha256(content).hexdigest()] for p, content in inputs],
                  "warnings": list(warnings)}
         if dockerfile is None:
             previous = lookup(spec)
@@ -89,8 +95,8 @@ def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None) -> No
             entry["dockerfile"] = dockerfile
         os.makedirs(os.path.dirname(entry_path), exist_ok=True)
         temporary = f"{entry_path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(entry, handle)
+        with open(temporary, "wb") as handle:
+            marshal.dump(entry, handle)
         os.replace(temporary, entry_path)
     except OSError:
         pass  # a read-only or full cache folder only costs speed

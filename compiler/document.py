@@ -1,7 +1,9 @@
 """The loaded form of any input: plain data plus where every node came from."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from envc.diagnostics import Location
@@ -35,7 +37,8 @@ class Document:
         path = tuple(path)
         while path not in self.locations and path:
             path = path[:-1]
-        return self.locations.get(path, Location(display_name(self.path)))
+        found = self.locations.get(path)
+        return found if found is not None else Location(display_name(self.path))
 
     def key_at(self, path: Path_) -> Location:
         """Location of the key that introduces path (falls back to the value)."""
@@ -44,7 +47,12 @@ class Document:
 
 def display_name(path: Path) -> str:
     """Paths in messages as the user typed them, relative to the working folder when inside it."""
+    return _display_name(str(path), os.getcwd())
+
+
+@lru_cache(maxsize=1024)
+def _display_name(path: str, cwd: str) -> str:
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(path)
+        return path

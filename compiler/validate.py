@@ -58,6 +58,10 @@ def _compiled(pattern: str):
 
 def check_schema(doc: Document) -> None:
     """Raise SpecError with every schema violation in doc, or return None."""
+    from envc.fastcheck import is_valid
+
+    if not doc.errors and is_valid(schema(), doc.data):
+        return  # jsonschema is imported only to explain errors
     problems = list(doc.errors) + [d for err in _validator().iter_errors(doc.data) for d in explain(err, doc)]
     if problems:
         raise SpecError(problems)
