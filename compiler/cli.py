@@ -177,9 +177,9 @@ def _run(spec: str, use_cache: bool, need_dockerfile: bool):
 
 
 def _schema(args) -> int:
-    from importlib.resources import files
+    from envc.validate import schema_text
 
-    sys.stdout.write(files("envc.schemas").joinpath("envc.schema.json").read_text(encoding="utf-8"))
+    sys.stdout.write(schema_text())
     return EXIT_OK
 
 

@@ -84,8 +84,30 @@ class MatchSpec:
         return render_matchspec(self)
 
 
+# The common, simple forms, answered without loading a parser. Each is a strict subset of what
+# the grammar (and, for pip, packaging) accepts, with the same result: tests/test_specs.py
+# checks both on strings generated from these very patterns.
+_RELEASE = r"\d+(?:\.\d+)*"
+SIMPLE_MATCHSPEC = re.compile(rf"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)(?P<version>(?:==|=|>=|<=|>|<|!=){_RELEASE}"
+                              rf"(?:,(?:==|>=|<=|>|<|!=){_RELEASE})*)?", re.ASCII)
+_PEP440 = rf"(?:\d+!)?{_RELEASE}(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
+_PEP440_CLAUSE = (rf"(?:(?:==|!=)[ \t]*(?:(?:\d+!)?{_RELEASE}\.\*|{_PEP440})|(?:<=|>=|<|>)[ \t]*{_PEP440}"
+                  rf"|~=[ \t]*(?:\d+!)?\d+(?:\.\d+)+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)")
+_PEP508_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+SIMPLE_REQUIREMENT = re.compile(rf"(?P<name>{_PEP508_NAME})(?:\[{_PEP508_NAME}(?:,{_PEP508_NAME})*\])?"
+                                rf"(?:[ \t]*{_PEP440_CLAUSE}(?:[ \t]*,[ \t]*{_PEP440_CLAUSE})*)?", re.ASCII)
+
+
 def parse_matchspec(text: str) -> MatchSpec:
     """A conda MatchSpec from one `dependencies:` entry (or a CLI argument), or SpecSyntaxError."""
+    simple = SIMPLE_MATCHSPEC.fullmatch(text.strip())
+    if simple and "_" not in (simple["version"] or ""):
+        return MatchSpec(simple["name"], simple["version"])
+    return parse_matchspec_with_grammar(text)
+
+
+def parse_matchspec_with_grammar(text: str) -> MatchSpec:
+    """parse_matchspec for every form, through grammar/conda_matchspec.lark."""
     spec, offset = _trim(text, "conda package spec")
     tree = _parse("conda", spec, offset)
     fields = {}
@@ -207,6 +229,14 @@ class PipLine:
 
 def parse_pip_line(text: str) -> PipLine:
     """A PipLine from one logical line (continuations joined, comment stripped), or SpecSyntaxError."""
+    simple = SIMPLE_REQUIREMENT.fullmatch(text.strip())
+    if simple:
+        return PipLine("requirement", text.strip(), simple["name"])
+    return parse_pip_line_with_grammar(text)
+
+
+def parse_pip_line_with_grammar(text: str) -> PipLine:
+    """parse_pip_line for every form, through grammar/pip_requirement_line.lark and packaging."""
     line, offset = _trim(text, "requirements line")
     tree = _parse("pip", line, offset)
     if tree.data == "option_line":

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from conftest import CORPUS, REPO
 from envc.requirements import logical_lines
 from envc.specs import (
-    MATCHSPEC_KEYS, KNOWN_SUBDIRS, MatchSpec, PipLine, SpecSyntaxError,
-    parse_matchspec, parse_pip_line, render_matchspec, render_pip_line,
+    KNOWN_SUBDIRS, MATCHSPEC_KEYS, MatchSpec, PipLine, SIMPLE_MATCHSPEC, SIMPLE_REQUIREMENT, SpecSyntaxError, parse_matchspec, parse_matchspec_with_grammar, parse_pip_line, parse_pip_line_with_grammar, render_matchspec, render_pip_line,
 )
 
 PROFILE = settings(max_examples=int(os.environ.get("ENVC_HYPOTHESIS_EXAMPLES", "150")), deadline=None)
@@ -389,3 +388,20 @@ def test_corpus_specs_parse(capsys):
     assert parsed["conda"] > 200 and parsed["pip"] > 800
     assert {file for file, _, _ in failed} == {INVALID_CORPUS_FILE}
     assert all(text.startswith("'") and "at column 0" in error for _, text, error in failed)
+
+
+# The fast paths for simple forms must answer exactly as the grammar (and packaging) do.
+
+@PROFILE
+@given(text=st.from_regex(SIMPLE_MATCHSPEC, fullmatch=True))
+def test_simple_matchspec_fast_path_equals_grammar(text):
+    assert parse_matchspec(text) == parse_matchspec_with_grammar(text)
+
+
+@PROFILE
+@given(text=st.from_regex(SIMPLE_REQUIREMENT, fullmatch=True))
+def test_simple_requirement_fast_path_equals_grammar_and_packaging(text):
+    from packaging.requirements import Requirement
+
+    assert parse_pip_line(text) == parse_pip_line_with_grammar(text)
+    assert parse_pip_line(text).name == Requirement(text).name
