@@ -31,9 +31,19 @@ def build_parser():
     compile_.add_argument("-o", "--output", type=Path, help="write the Dockerfile here (atomically) instead of stdout")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if OUTPUT is not up to date")
     compile_.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
+    compile_.add_argument("--locked", action="store_true",
+                          help="refuse anything not reproducible: a base without a digest, a conda package without an exact "
+                               "version and build (unless from conda.lock), a pip requirement without == and a hash")
     check = commands.add_parser("check", help="validate specs and the files they reference")
     check.add_argument("specs", nargs="+")
     check.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
+    lint = commands.add_parser("lint", help="find version conflicts, duplicates and unpinned packages (exit 1 on errors)")
+    lint.add_argument("spec")
+    lint.add_argument("--locked", action="store_true", help="also refuse anything not reproducible (digests, exact pins, hashes)")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    hash_ = commands.add_parser("hash", help="print the spec's content hash (the default image tag)")
+    hash_.add_argument("spec")
+    hash_.add_argument("--name", action="store_true", help="print the environment name derived from it (envc_<hash>)")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
     build = commands.add_parser("build", help="compile a spec and build the image with Docker, podman or buildah")
     build.add_argument("spec")
@@ -54,7 +64,8 @@ def main(argv=None) -> int:
         if plain is not None:
             return plain()
         args = build_parser().parse_args(argv)
-        return {"compile": _compile, "check": _check, "schema": _schema, "build": _build}[args.command](args)
+        commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash}
+        return commands[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
         return 130
@@ -97,12 +108,14 @@ def _report(diagnostics) -> None:
 
 
 def _compile(args) -> int:
-    return compile_command(args.spec, args.output, args.check, not args.no_cache)
+    return compile_command(args.spec, args.output, args.check, not args.no_cache, args.locked)
 
 
-def compile_command(spec: str, output, check: bool, use_cache: bool) -> int:
+def compile_command(spec: str, output, check: bool, use_cache: bool, locked: bool = False) -> int:
     if check and not output:
         print("envc: error: --check needs -o FILE (the Dockerfile to compare)", file=sys.stderr)
+        return EXIT_INVALID
+    if locked and not _locked_ok(spec):
         return EXIT_INVALID
     result = _run(spec, use_cache, need_dockerfile=True)
     if result is None:
@@ -145,6 +158,22 @@ def check_command(specs, use_cache: bool) -> int:
         else:
             _report(result[1])
     return status
+
+
+def _locked_ok(spec: str) -> bool:
+    """--locked: report every error lint finds with locked=True; True when there is none."""
+    from envc.diagnostics import SpecError
+    from envc.lint import lint
+    from envc.pipeline import check
+
+    try:
+        inputs, _ = check(spec)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return False
+    errors = [d for d in lint(inputs, locked=True) if d.severity == "error"]
+    _report(errors)
+    return not errors
 
 
 def _run(spec: str, use_cache: bool, need_dockerfile: bool):
@@ -198,4 +227,38 @@ def _build(args) -> int:
         print(f"envc: error: {exc}", file=sys.stderr)
         return EXIT_FINDINGS if isinstance(exc, BuildFailed) else EXIT_INVALID
     print(tag)
+    return EXIT_OK
+
+
+def _lint(args) -> int:
+    """Exit 1 when lint finds errors, 0 with warnings only, 2 when the spec itself is invalid."""
+    from envc.diagnostics import SpecError
+    from envc.lint import as_json, has_errors, lint
+    from envc.pipeline import check
+
+    try:
+        inputs, _ = check(args.spec)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    found = sorted(set(inputs.doc.notes) | set(lint(inputs, locked=args.locked)))
+    if args.format == "json":
+        print(as_json(found))
+    else:
+        _report(found)
+    return EXIT_FINDINGS if has_errors(found) else EXIT_OK
+
+
+def _hash(args) -> int:
+    from envc.diagnostics import SpecError
+    from envc.lower import environment_name, spec_hash
+    from envc.pipeline import check
+
+    try:
+        inputs, original = check(args.spec)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    digest = spec_hash(inputs, original)
+    print(environment_name(digest) if args.name else digest)
     return EXIT_OK

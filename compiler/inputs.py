@@ -35,6 +35,7 @@ class Inputs:
     requirement_files: tuple = ()  # (relative path, text) of requirements trees, written out in the pip layer
     scripts: dict = field(default_factory=dict)  # init key -> relative path
     files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
+    requirements: tuple = ()  # every pip requirement line (requirements.PipLine, kind requirement or url), located
 
     def read_files(self) -> tuple:
         """(absolute path, bytes) of every referenced file, as read."""
@@ -72,7 +73,8 @@ def gather(doc: Document) -> Inputs:
     if reader.problems:
         raise SpecError(reader.problems)
     requirement_files = tuple((relative, reader.files[relative].decode("utf-8", "replace")) for relative in reader.requirement_files)
-    return Inputs(doc, base_dockerfile, lock, tuple(args), requirement_files, scripts, tuple(sorted(reader.files.items())))
+    return Inputs(doc, base_dockerfile, lock, tuple(args), requirement_files, scripts, tuple(sorted(reader.files.items())),
+                  tuple(reader.requirements))
 
 
 class _Reader:
@@ -82,6 +84,7 @@ class _Reader:
         self.problems: list = []
         self.files: dict = {}
         self.requirement_files: list = []
+        self.requirements: list = []
 
     def file(self, at: tuple, base: Path | None = None, written: str | None = None) -> Path | None:
         written = written if written is not None else _get(self.doc.data, at)
@@ -170,6 +173,7 @@ class _Reader:
             if not isinstance(item, PipLine):
                 self.problems.append(item)
             elif item.kind in ("requirement", "url"):
+                self.requirements.append(item)
                 if " --" in item.value:
                     self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
                 args.append((item.value,))
@@ -191,6 +195,7 @@ class _Reader:
             return []
         tree = read_requirements(path, self.root, display_name)
         self.problems.extend(tree.problems)
+        self.requirements.extend(line for line in tree.lines if line.kind in ("requirement", "url"))
         for relative, file in tree.files:
             self.files[relative] = file.read_bytes()
             if relative not in self.requirement_files:

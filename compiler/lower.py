@@ -27,11 +27,18 @@ _PACKAGE_NAME = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9_.-]+)")
 
 
 def spec_hash(inputs: Inputs, original_data: dict) -> str:
-    """sha256 over the spec's data (key order and comments do not matter) and every file it reads."""
-    digest = hashlib.sha256(json.dumps(original_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    """sha256 over envc's version, the spec's data (key order, comments, whitespace and its own path
+    do not matter) and every file it reads (their paths relative to the spec, and their bytes)."""
+    digest = hashlib.sha256(__version__.encode() + b"\0")
+    digest.update(json.dumps(original_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
     for relative, content in inputs.files:
         digest.update(b"\0" + relative.encode() + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()
+
+
+def environment_name(digest: str) -> str:
+    """The environment's name the way Azure ML names its conda environments (azureml_<hash>)."""
+    return f"envc_{digest[:32]}"
 
 
 def lower(inputs: Inputs, original_data: dict) -> Image:

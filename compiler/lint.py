@@ -1,0 +1,172 @@
+"""`envc lint`: problems a valid spec can still have, found before a 20-minute build does.
+
+Errors: the same package pinned to versions conda and pip cannot both satisfy; one package
+listed twice with different versions (two pythons); with --locked, anything that is not
+reproducible (a base without a digest, a conda package without an exact version and
+build, a pip requirement without `==` and a hash). Warnings: unpinned packages, a base
+image without a digest, a package installed by both conda and pip.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from envc.diagnostics import Diagnostic, error, warning
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str  # normalized: lowercase, runs of -_. as one -
+    written: str
+    pin: str | None  # the exact version when there is one (conda =1.2 is not exact: it means 1.2.*)
+    specifier: str | None  # PEP 440 specifier equivalent to the constraint, when there is one
+    where: object  # Location
+    hashed: bool = False
+    marker: bool = False  # an environment marker: may not apply to this image
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lint(inputs, locked: bool = False) -> list:
+    """Diagnostics for a checked spec (inputs from envc.pipeline.check)."""
+    doc = inputs.doc
+    conda = [] if inputs.conda_lock else _conda_packages(doc)
+    pip = [p for p in map(_pip_package, inputs.requirements) if p]
+    found = _duplicates(conda, "conda") + _duplicates(pip, "pip") + _across(conda, pip)
+    found += _unpinned(conda, pip, locked) + _base(doc, inputs, locked)
+    return sorted(set(found))
+
+
+def _conda_packages(doc) -> list:
+    from envc.specs import SpecSyntaxError, parse_matchspec
+
+    packages = []
+    for i, item in enumerate(doc.data.get("conda", {}).get("dependencies", [])):
+        if not isinstance(item, str):
+            continue
+        try:
+            spec = parse_matchspec(item)
+        except SpecSyntaxError:
+            continue  # already reported by check
+        version = spec.get("version")
+        pin = version[2:] if version and version.startswith("==") and not re.search(r"[*,|<>!]", version[2:]) else None
+        if version and spec.get("build") and version.startswith("=") and not version.startswith("==") and "*" not in version:
+            pin = version.lstrip("=")  # name=1.2=build: conda drops the implied .*
+        packages.append(Package(normalize(spec.name), item, pin, _conda_to_pep440(version), doc.at(("conda", "dependencies", i)),
+                                hashed=bool(pin and spec.get("build"))))
+    return packages
+
+
+def _conda_to_pep440(version):
+    """conda's version constraint as a PEP 440 specifier, or None when it has no equivalent here."""
+    if not version or "|" in version:
+        return None
+    if version.startswith("=") and not version.startswith("=="):
+        body = version[1:]
+        return f"=={body}" if body.endswith("*") else f"=={body}.*"
+    if version[0].isdigit():
+        return f"=={version}"
+    return version
+
+
+def _pip_package(line):
+    from envc.specs import SpecSyntaxError, parse_pip_line
+
+    try:
+        parsed = parse_pip_line(line.value)
+    except SpecSyntaxError:
+        return None
+    if parsed.kind != "requirement" or not parsed.name:
+        return None
+    from packaging.requirements import Requirement
+
+    requirement = Requirement(parsed.value)
+    pins = [s.version for s in requirement.specifier if s.operator in ("==", "===") and "*" not in s.version]
+    return Package(normalize(requirement.name), parsed.value, pins[0] if pins else None, str(requirement.specifier) or None,
+                   line.location, hashed=bool(parsed.hashes), marker=requirement.marker is not None)
+
+
+def _duplicates(packages, tool) -> list:
+    found, first = [], {}
+    for package in packages:
+        earlier = first.setdefault(package.name, package)
+        if earlier is not package and earlier.specifier != package.specifier:
+            what = "two python versions" if package.name == "python" else f"'{package.name}' twice"
+            found.append(error(package.where, f"{what} in {tool}: '{earlier.written}' (at {earlier.where}) and '{package.written}'; keep one"))
+    return found
+
+
+def _across(conda, pip) -> list:
+    """The same package from conda and pip: an error when no version satisfies both."""
+    found = []
+    by_name = {p.name: p for p in conda}
+    for package in pip:
+        other = by_name.get(package.name)
+        if other is None or package.marker:
+            continue
+        if _conflict(other, package):
+            found.append(error(package.where, f"'{package.written}' conflicts with conda's '{other.written}' (at {other.where}): "
+                                              "no version satisfies both; align them or drop one"))
+            found.append(error(other.where, f"'{other.written}' conflicts with pip's '{package.written}' (at {package.where})"))
+        else:
+            found.append(warning(package.where, f"'{package.name}' is installed by conda (at {other.where}) and again by pip: "
+                                                 "pip's copy replaces conda's; list it once"))
+    return found
+
+
+def _conflict(a: Package, b: Package) -> bool:
+    """Decidable cases only: one side pins an exact version the other side's constraint excludes."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    for pinned, other in ((a, b), (b, a)):
+        if pinned.pin and other.specifier:
+            try:
+                return not SpecifierSet(other.specifier).contains(Version(pinned.pin), prereleases=True)
+            except (InvalidSpecifier, InvalidVersion):
+                return False
+    return False
+
+
+def _unpinned(conda, pip, locked: bool) -> list:
+    found = []
+    for package in conda:
+        if locked and not package.hashed:
+            found.append(error(package.where, f"--locked: '{package.written}' is not an exact version and build "
+                                              "(name==1.2.3=build), or use conda.lock"))
+        elif not package.specifier and package.name != "pip":
+            found.append(warning(package.where, f"'{package.written}' is not pinned: the solver picks a version at build time"))
+    for package in pip:
+        if locked and not (package.pin and package.hashed):
+            found.append(error(package.where, f"--locked: '{package.written}' needs == and --hash (in a requirements file; "
+                                              "`pip-compile --generate-hashes` or `uv pip compile --generate-hashes` writes one)"))
+        elif not package.pin:
+            found.append(warning(package.where, f"'{package.written}' is not pinned with ==: a rebuild may install another version"))
+    return found
+
+
+def _base(doc, inputs, locked: bool) -> list:
+    base = doc.data.get("base", {})
+    if "dockerfile" in base:
+        return []  # its FROM lines are the user's Dockerfile
+    from envc.lower import DEFAULT_BASE_IMAGE
+
+    image = base.get("image", DEFAULT_BASE_IMAGE)
+    if "@sha256:" in image:
+        return []
+    where = doc.at(("base", "image")) if "image" in base else doc.at(())
+    message = f"base image '{image}' has no @sha256 digest: its tag can move"
+    return [error(where, f"--locked: {message}")] if locked else [warning(where, message)]
+
+
+def as_json(diagnostics) -> str:
+    import json
+
+    return json.dumps([{"file": d.location.file, "line": d.location.line, "col": d.location.col,
+                        "severity": d.severity, "message": d.message} for d in diagnostics], indent=2)
+
+
+def has_errors(diagnostics) -> bool:
+    return any(isinstance(d, Diagnostic) and d.severity == "error" for d in diagnostics)
