@@ -15,6 +15,7 @@ from envc.paths import resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
 CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout
+LOCK_PIP_FILE = ".envc/conda-lock-pip.txt"  # conda-lock's pip packages, written like a requirements file
 OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-url", "find_links": "--find-links",
                 "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
                 "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
@@ -30,7 +31,7 @@ class Inputs:
 
     doc: Document  # conda.file already spliced in as conda.channels / conda.dependencies
     base_dockerfile: str | None = None
-    conda_lock: str | None = None  # path relative to the spec's folder
+    conda_lock: object = None  # envc.condalock.Lock
     pip_args: tuple = ()  # `pip install` arguments in order, grouped as an option and its value
     requirement_files: tuple = ()  # (relative path, text) of requirements trees, written out in the pip layer
     scripts: dict = field(default_factory=dict)  # init key -> relative path
@@ -61,18 +62,19 @@ def gather(doc: Document) -> Inputs:
     lock = None
     if "lock" in conda:
         path = reader.file(("conda", "lock"))
-        if path and not re.search(r"^@EXPLICIT\s*$", path.read_text(encoding="utf-8", errors="replace"), re.M):
-            reader.problems.append(error(doc.at(("conda", "lock")), "is not an explicit lock file (no @EXPLICIT line): create one with `conda list --explicit --md5` or conda-lock"))
-        lock = conda["lock"]
+        lock = reader.read_lock(path, data.get("base", {}).get("platform")) if path else None
     reader.check_conda_specs(doc)
     args = reader.pip_args(doc, pip_base)
+    if lock and lock.pip_lines:
+        args += reader.generated_requirements(LOCK_PIP_FILE, lock.pip_lines)
     scripts = {}
     for key in ("setup", "run"):
         if key in data.get("init", {}) and reader.file(("init", key)):
             scripts[key] = data["init"][key]
     if reader.problems:
         raise SpecError(reader.problems)
-    requirement_files = tuple((relative, reader.files[relative].decode("utf-8", "replace")) for relative in reader.requirement_files)
+    requirement_files = tuple((relative, reader.generated.get(relative) or reader.files[relative].decode("utf-8", "replace"))
+                              for relative in reader.requirement_files)
     return Inputs(doc, base_dockerfile, lock, tuple(args), requirement_files, scripts, tuple(sorted(reader.files.items())),
                   tuple(reader.requirements))
 
@@ -84,6 +86,7 @@ class _Reader:
         self.problems: list = []
         self.files: dict = {}
         self.requirement_files: list = []
+        self.generated: dict = {}
         self.requirements: list = []
 
     def file(self, at: tuple, base: Path | None = None, written: str | None = None) -> Path | None:
@@ -134,6 +137,24 @@ class _Reader:
             data["env"] = {**conda_doc.data["env"], **data.get("env", {})}
             locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("env",) and k not in self.doc.locations})
         return replace(self.doc, data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
+
+    def read_lock(self, path: Path, platform):
+        from envc.condalock import read_lock
+
+        try:
+            return read_lock(path, display_name(path), platform)
+        except SpecError as exc:
+            self.problems.extend(exc.diagnostics)
+            return None
+
+    def generated_requirements(self, relative: str, lines) -> list:
+        """A requirements file envc writes itself (conda-lock's pip packages), installed like the user's."""
+        from envc.requirements import PipLine as Line
+
+        self.requirement_files.append(relative)
+        self.generated[relative] = "\n".join(lines) + "\n"  # not a file the user has: not in self.files
+        self.requirements.extend(Line("requirement", line, self.doc.at(("conda", "lock"))) for line in lines)
+        return [("-r", f"{CONTEXT_DIR}/{relative}")]
 
     def check_conda_specs(self, doc: Document) -> None:
         """Every conda dependency string is a MatchSpec conda accepts (grammar/conda_matchspec.lark)."""

@@ -36,7 +36,7 @@ class Conda:
     tool: str  # "conda" (the base image's) or "micromamba" (copied from a pinned image)
     prefix: str
     environment: tuple | None  # lines of the environment.yml written during the build
-    lock: str | None  # explicit lock file, relative to the spec's folder
+    lock: tuple | None  # lines of the @EXPLICIT list, written and used during the build (no solver)
     channels: tuple  # channels passed on the command line (micromamba has no defaults)
 
 

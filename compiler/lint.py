@@ -83,7 +83,8 @@ def _pip_package(line):
     from packaging.requirements import Requirement
 
     requirement = Requirement(parsed.value)
-    pins = [s.version for s in requirement.specifier if s.operator in ("==", "===") and "*" not in s.version]
+    pins = [requirement.url] if requirement.url else [  # a URL names one exact file
+        s.version for s in requirement.specifier if s.operator in ("==", "===") and "*" not in s.version]
     return Package(normalize(requirement.name), parsed.value, pins[0] if pins else None, str(requirement.specifier) or None,
                    line.location, hashed=bool(parsed.hashes), marker=requirement.marker is not None)
 

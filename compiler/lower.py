@@ -50,7 +50,7 @@ def lower(inputs: Inputs, original_data: dict) -> Image:
     pip = _pip(inputs, conda, data.get("pip", {}), installer(inputs.doc))
     init = _init(inputs)
     header = Header(__version__, data["name"], spec_hash(inputs, original_data),
-                    bool(inputs.conda_lock or inputs.scripts),
+                    bool(inputs.scripts),
                     data.get("base", {}).get("registry", {}).get("address"))
     system = System(tuple(sorted(set(data["system"]["apt"])))) if data.get("system", {}).get("apt") else None
     return Image(header, base, system, conda, pip, _activation(data, conda, pip), init, _runtime(data, init))
@@ -84,7 +84,7 @@ def _conda(spec: dict, inputs: Inputs, base: Base) -> Conda | None:
     channels = tuple(spec.get("channels", ()))
     command_channels = MICROMAMBA_DEFAULT_CHANNELS if tool == "micromamba" and not channels and not inputs.conda_lock else ()
     if inputs.conda_lock:
-        return Conda(tool, PREFIX, None, inputs.conda_lock, ())
+        return Conda(tool, PREFIX, None, inputs.conda_lock.explicit, ())
     packages = [item for item in spec["dependencies"] if isinstance(item, str)]
     names = {m.group(1).lower() for m in map(_PACKAGE_NAME.match, packages) if m}
     if inputs.pip_args and "pip" not in names:

@@ -80,7 +80,7 @@ def test_locked_refuses_an_unpinned_spec(tmp_path, capsys):
 def test_locked_compiles_a_locked_spec(tmp_path, capsys):
     write(tmp_path, LOCKED_SPEC, {"conda-linux-64.lock": LOCK, "requirements.txt": f"six==1.16.0 --hash={HASH}\n"})
     code, out, err = run_envc(["compile", "envc.yml", "--locked"], tmp_path, capsys)
-    assert code == 0 and err == "" and "-f /opt/envc/context/conda-linux-64.lock" in out
+    assert code == 0 and err == "" and "micromamba create --yes -p /opt/envc/env -f /tmp/envc-explicit.txt" in out
     assert run_envc(["lint", "envc.yml", "--locked"], tmp_path, capsys)[0] == 0
 
 
@@ -131,3 +131,21 @@ def test_hash_ignores_key_order_comments_and_whitespace(spec, seed, tmp_path_fac
     text = yaml.safe_dump(reorder(spec), sort_keys=False, allow_unicode=True, indent=4)
     (folder / "envc.yml").write_text("# a comment\n\n" + text + "\n# trailing\n")
     assert hash_of(folder, capsys) == before
+
+
+def test_conda_lock_for_another_platform_is_a_located_error(tmp_path, capsys):
+    lock = (GOLDEN / "conda-lock-unified" / "conda-lock.yml").read_text()
+    write(tmp_path, "name: x\nbase: {image: ubuntu:22.04, platform: linux/ppc64le}\nconda:\n  lock: conda-lock.yml\n",
+          {"conda-lock.yml": lock})
+    code, _, err = run_envc(["compile", "envc.yml"], tmp_path, capsys)
+    assert code == 2
+    assert "conda-lock.yml:1:1: error: locks no package for linux-ppc64le (the image's platform)" in err
+
+
+def test_conda_lock_installs_without_a_solver_and_with_hashes(tmp_path, capsys):
+    shutil.copytree(GOLDEN / "conda-lock-unified", tmp_path / "s")
+    code, out, _ = run_envc(["compile", "envc.yml"], tmp_path / "s", capsys)
+    assert code == 0
+    assert "osx-arm64" not in out and "conda create --yes --quiet -p /opt/envc/env --file /tmp/envc-explicit.txt" in out
+    assert "--hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254" in out
+    assert run_envc(["lint", "envc.yml", "--locked"], tmp_path / "s", capsys)[0] == 0
