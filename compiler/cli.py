@@ -38,7 +38,7 @@ def build_parser():
     check.add_argument("specs", nargs="+")
     check.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
     lint = commands.add_parser("lint", help="find version conflicts, duplicates and unpinned packages (exit 1 on errors)")
-    lint.add_argument("spec")
+    lint.add_argument("specs", nargs="+")
     lint.add_argument("--locked", action="store_true", help="also refuse anything not reproducible (digests, exact pins, hashes)")
     lint.add_argument("--format", choices=("text", "json"), default="text")
     hash_ = commands.add_parser("hash", help="print the spec's content hash (the default image tag)")
@@ -236,17 +236,20 @@ def _lint(args) -> int:
     from envc.lint import as_json, has_errors, lint
     from envc.pipeline import check
 
-    try:
-        inputs, _ = check(args.spec)
-    except SpecError as exc:
-        _report(exc.diagnostics)
-        return EXIT_INVALID
-    found = sorted(set(inputs.doc.notes) | set(lint(inputs, locked=args.locked)))
+    status, found = EXIT_OK, []
+    for spec in args.specs:
+        try:
+            inputs, _ = check(spec)
+        except SpecError as exc:
+            _report(exc.diagnostics)
+            status = EXIT_INVALID
+            continue
+        found += sorted(set(inputs.doc.notes) | set(lint(inputs, locked=args.locked)))
     if args.format == "json":
         print(as_json(found))
     else:
         _report(found)
-    return EXIT_FINDINGS if has_errors(found) else EXIT_OK
+    return status or (EXIT_FINDINGS if has_errors(found) else EXIT_OK)
 
 
 def _hash(args) -> int:
