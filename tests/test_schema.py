@@ -50,3 +50,19 @@ def test_golden_envc_specs_validate_with_plain_jsonschema():
         spec = golden_input(case)
         if spec.name == "envc.yml" and not case.name.startswith("error-"):
             assert list(validator.iter_errors(yaml.safe_load(spec.read_text()))) == [], case
+
+
+def test_editors_and_ci_validate_specs_with_check_jsonschema():
+    """The schema as a third-party validator (what editors and CI use) reads it: goldens pass, typos fail."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or "check-jsonschema"
+    schema_file = str(REPO / "schemas" / "envc.schema.json")
+    valid = [str(golden_input(c)) for c in GOLDEN.iterdir() if golden_input(c).name == "envc.yml" and not c.name.startswith("error-")]
+    passed = subprocess.run([tool, "--schemafile", schema_file, *valid], capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    failed = subprocess.run([tool, "--schemafile", schema_file, str(GOLDEN / "error-typos" / "envc.yml")], capture_output=True, text=True)
+    assert failed.returncode == 1 and "'dependancies'" in failed.stdout
