@@ -53,22 +53,35 @@ class Engine:
 
 
 def find_engine(choice: str | None) -> Engine:
-    """The engine named by --engine, or the first of docker (with a running daemon), podman, buildah."""
-    candidates = [choice] if choice else list(ENGINES)
-    for name in candidates:
+    """The engine named by --engine, or the first usable of docker, podman, buildah."""
+    for name in [choice] if choice else list(ENGINES):
         path = shutil.which(name)
-        if path and (name != "docker" or _docker_daemon_running(path)):
+        problem = "is not installed" if path is None else _docker_problem(path) if name == "docker" else None
+        if problem is None:
             return Engine(name, path)
-    if choice:
-        raise BuildError(f"--engine {choice}: '{choice}' is not installed or not usable (is its daemon running?)")
+        if choice:
+            raise BuildError(f"--engine {choice}: {choice} {problem}")
     raise BuildError("no container engine found: install Docker (with BuildKit), podman or buildah, or choose one with --engine")
 
 
-def _docker_daemon_running(path: str) -> bool:
-    try:
-        return subprocess.run([path, "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def _docker_problem(path: str):
+    """Why this docker cannot build envc's Dockerfiles (RUN --mount needs BuildKit), or None."""
+    def ok(*args) -> str | None:
+        try:
+            result = subprocess.run([path, *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    if ok("info") is None:
+        return "does not answer `docker info` (is its daemon running?)"
+    if ok("buildx", "version") is not None:
+        return None
+    version = ok("version", "--format", "{{.Client.Version}}") or ""
+    major = version.split(".")[0]
+    if major.isdigit() and int(major) < 23:
+        return None  # BuildKit is built into clients before 23
+    return "has no BuildKit (docker 23+ needs the buildx plugin)"
 
 
 def default_tag(name: str, spec_hash: str) -> str:

@@ -16,12 +16,13 @@
 # Why the runc wrapper: this machine sits behind a TLS-intercepting proxy whose CA is only in
 # the host bundle. Steps like envc's `pip install uv` reach PyPI over TLS, and `docker build`
 # (unlike `buildah bud -v`) cannot bind-mount a host file into RUN steps. dockerd's BuildKit
-# runs RUN steps with the `runc` it finds on PATH (runc --root <data-root>/buildkit/executor),
+# runs RUN steps with the `runc` it finds on PATH (bundles in <data-root>/buildkit/executor/),
 # so the wrapper adds a read-only bind mount of the host bundle over the image's own
 # /etc/ssl/certs/ca-certificates.crt for those steps only (when the image already has that
 # file, so no mount point is created in a layer). A bind mount is never committed: the CA is
 # not in any image. `docker run` containers (containerd's runc) are left alone.
-# ENVC_DOCKER_CA_MOUNT=0 disables it; it is a no-op when the host bundle is missing.
+# ENVC_DOCKER_CA_MOUNT=0 in the environment dockerd starts with disables it; it is a no-op
+# when the host bundle is missing.
 #
 # Networking: the default bridge + iptables are tried first; if dockerd cannot come up with
 # them, it is restarted with --bridge=none --iptables=false. Either way builds that must reach
@@ -64,8 +65,9 @@ def value(flag):
             return args[i + 1]
         if a.startswith(flag + "="):
             return a.split("=", 1)[1]
-root, bundle = value("--root") or "", value("--bundle") or value("-b")
-if ("/buildkit/executor" in root and bundle and os.path.exists(CA)
+bundle = value("--bundle") or value("-b") or ""
+# BuildKit's bundles live in <data-root>/buildkit/executor/<id>; containerd's (docker run) do not
+if ("/buildkit/executor/" in bundle and os.path.exists(CA)
         and os.environ.get("ENVC_DOCKER_CA_MOUNT", "1") != "0"
         and any(a in ("run", "create") for a in args)):
     path = os.path.join(bundle, "config.json")
@@ -109,7 +111,7 @@ start_dockerd() {  # extra dockerd flags as arguments
       --exec-root "$cache/exec" \
       --pidfile "$cache/dockerd.pid" \
       --storage-driver "$driver" \
-      "$@" >"$cache/dockerd.log" 2>&1 </dev/null &
+      "$@" >"$cache/dockerd.log" 2>&1 </dev/null 9>&- &
     local pid=$! i
     for i in $(seq 1 60); do
       cli info >/dev/null 2>&1 && return 0
