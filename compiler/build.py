@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 ENGINES = ("docker", "podman", "buildah")
@@ -26,10 +26,10 @@ class BuildFailed(BuildError):
     """The engine ran and the build failed (its output has already been streamed)."""
 
 
-@dataclass(frozen=True)
-class Engine:
-    name: str
-    path: str
+class Engine(namedtuple("Engine", "name path")):
+    """An installed engine (docker, podman or buildah) and the executable that runs it."""
+
+    __slots__ = ()
 
     def exists_command(self, tag: str) -> list:
         if self.name == "buildah":

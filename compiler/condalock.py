@@ -6,7 +6,7 @@ packages become pinned, hashed requirement lines for the pip layer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from envc.diagnostics import Location, SpecError, error
@@ -16,10 +16,10 @@ PLATFORMS = {"linux/amd64": "linux-64", "linux/arm64": "linux-aarch64", "linux/a
 _EXPLICIT = re.compile(r"^@EXPLICIT\s*$", re.M)
 
 
-@dataclass(frozen=True)
-class Lock:
-    explicit: tuple  # lines of an @EXPLICIT file
-    pip_lines: tuple  # `name @ url --hash=sha256:...` lines from conda-lock's pip packages
+class Lock(namedtuple("Lock", "explicit pip_lines")):
+    """explicit: lines of an @EXPLICIT file; pip_lines: `name @ url --hash=sha256:...` lines from conda-lock's pip packages."""
+
+    __slots__ = ()
 
 
 def read_lock(path: Path, display: str, platform: str | None) -> Lock:

@@ -1,26 +1,22 @@
 """One Diagnostic type for every problem envc reports, located in a source file."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """1-based line and column in a file, as editors and compilers count them."""
+class Location(namedtuple("Location", "file line col", defaults=(1, 1))):
+    """1-based line and column in a file, as editors and compilers count them (ordered as tuples)."""
 
-    file: str
-    line: int = 1
-    col: int = 1
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    location: Location
-    message: str
-    severity: str = "error"
+class Diagnostic(namedtuple("Diagnostic", "location message severity", defaults=("error",))):
+    """Sorted by location, then message: the order users read them in."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         """One line whatever the message quotes: control characters are shown escaped."""

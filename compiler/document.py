@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,22 +11,22 @@ from envc.diagnostics import Location
 Path_ = tuple  # a path into the data: keys and list indexes, e.g. ("conda", "dependencies", 2)
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(namedtuple("Document", "data path locations key_locations raw_scalars notes errors",
+                           defaults=((), ()))):
     """Data shaped like an envc spec, with the source location of each value and key.
 
     Importers build one from conda files, requirements files and so on, pointing the
     locations at *their* files, so every later stage reports problems where the user
     can fix them.
+
+    path: the file that defines the environment; relative paths resolve from its folder.
+    locations, key_locations: Path_ -> Location of the value node / of the mapping key.
+    raw_scalars: Path_ -> source text of non-string scalars.
+    notes: warnings found while loading (e.g. an ignored conda `prefix`).
+    errors: errors found while loading that still left a usable shape (duplicate keys).
     """
 
-    data: dict
-    path: Path  # the file that defines the environment; relative paths resolve from its folder
-    locations: dict = field(default_factory=dict)  # Path_ -> Location of the value node
-    key_locations: dict = field(default_factory=dict)  # Path_ -> Location of the mapping key
-    raw_scalars: dict = field(default_factory=dict)  # Path_ -> source text of non-string scalars
-    notes: tuple = ()  # warnings found while loading (e.g. an ignored conda `prefix`)
-    errors: tuple = ()  # errors found while loading that still left a usable shape (duplicate keys)
+    __slots__ = ()
 
     @property
     def root(self) -> Path:

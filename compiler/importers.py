@@ -118,7 +118,7 @@ def from_requirements(path: Path) -> Document:
     if not path.is_file():
         raise SpecError([error(Location(name), "no such file")])
     data = {"name": environment_name(None, path.stem), "pip": {"requirements": [path.name]}}
-    return Document(data, path, {(): Location(name)})
+    return Document(data, path, {(): Location(name)}, {}, {})
 
 
 def _remap(doc: Document, data: dict, moves: dict, notes: tuple = ()) -> Document:

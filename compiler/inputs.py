@@ -6,7 +6,7 @@ what the Dockerfile copies or inlines, and what the content hash covers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections import namedtuple
 from pathlib import Path
 
 from envc.diagnostics import Location, SpecError, error
@@ -25,18 +25,19 @@ _DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=", re.I)
 _FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """Everything read from disk for one spec."""
+class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements")):
+    """Everything read from disk for one spec.
 
-    doc: Document  # conda.file already spliced in as conda.channels / conda.dependencies
-    base_dockerfile: str | None = None
-    conda_lock: object = None  # envc.condalock.Lock
-    pip_args: tuple = ()  # `pip install` arguments in order, grouped as an option and its value
-    requirement_files: tuple = ()  # (relative path, text) of requirements trees, written out in the pip layer
-    scripts: dict = field(default_factory=dict)  # init key -> relative path
-    files: tuple = ()  # (relative path, bytes) of every file read: the content hash covers them
-    requirements: tuple = ()  # every pip requirement line (requirements.PipLine, kind requirement or url), located
+    doc: conda.file already spliced in as conda.channels / conda.dependencies.
+    base_dockerfile: the base Dockerfile's text, or None. conda_lock: envc.condalock.Lock, or None.
+    pip_args: `pip install` arguments in order, grouped as an option and its value.
+    requirement_files: (relative path, text) of requirements trees, written out in the pip layer.
+    scripts: init key -> relative path.
+    files: (relative path, bytes) of every file read: the content hash covers them.
+    requirements: every pip requirement line (requirements.PipLine, kind requirement or url), located.
+    """
+
+    __slots__ = ()
 
     def read_files(self) -> tuple:
         """(absolute path, bytes) of every referenced file, as read."""
@@ -136,7 +137,7 @@ class _Reader:
         if conda_doc.data.get("env"):
             data["env"] = {**conda_doc.data["env"], **data.get("env", {})}
             locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("env",) and k not in self.doc.locations})
-        return replace(self.doc, data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
+        return self.doc._replace(data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
 
     def read_lock(self, path: Path, platform):
         from envc.condalock import read_lock

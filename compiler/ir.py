@@ -1,87 +1,82 @@
-"""The compiled image as data: one frozen dataclass per stage, in build-cache order.
+"""The compiled image as data: one immutable record per stage, in build-cache order.
 
 Lowering decides everything (paths, tools, arguments); emission only formats. A stage
-that has nothing to do is None and emits nothing.
+that has nothing to do is None and emits nothing. Records are namedtuples rather than
+frozen dataclasses: importing dataclasses costs a third of the cold-compile budget.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 
-@dataclass(frozen=True)
-class Header:
-    version: str
-    name: str
-    spec_hash: str
-    needs_context: bool  # COPY instructions read from the spec's folder
-    registry: str | None  # private registry the base is pulled from (log in before building)
+class Header(namedtuple("Header", "version name spec_hash needs_context registry")):
+    """needs_context: COPY instructions read from the spec's folder.
+    registry: private registry the base is pulled from (log in before building), or None.
+    """
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Base:
-    image: str | None  # FROM reference, when no base Dockerfile is given
-    dockerfile: str | None  # a base Dockerfile's text, emitted as the first stage
-    directives: tuple  # parser directives of that Dockerfile, kept at the top of the output
-    platform: str | None
-    helper_images: tuple  # (image, stage name) stages the build copies tools from
+class Base(namedtuple("Base", "image dockerfile directives platform helper_images")):
+    """image: FROM reference, when no base Dockerfile is given.
+    dockerfile: a base Dockerfile's text, emitted as the first stage.
+    directives: parser directives of that Dockerfile, kept at the top of the output.
+    helper_images: (image, stage name) stages the build copies tools from.
+    """
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class System:
-    apt: tuple
+class System(namedtuple("System", "apt")):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Conda:
-    tool: str  # "conda" (the base image's) or "micromamba" (copied from a pinned image)
-    prefix: str
-    environment: tuple | None  # lines of the environment.yml written during the build
-    lock: tuple | None  # lines of the @EXPLICIT list, written and used during the build (no solver)
-    channels: tuple  # channels passed on the command line (micromamba has no defaults)
+class Conda(namedtuple("Conda", "tool prefix environment lock channels")):
+    """tool: "conda" (the base image's) or "micromamba" (copied from a pinned image).
+    environment: lines of the environment.yml written during the build, or None.
+    lock: lines of the @EXPLICIT list, written and used during the build (no solver), or None.
+    channels: channels passed on the command line (micromamba has no defaults).
+    """
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Pip:
-    python: str  # the environment's interpreter: packages are installed for it
-    venv: str | None  # prefix of a virtual environment to create first (no conda)
-    installer: str  # "uv" or "pip"
-    uv: str | None  # pinned uv requirement, installed into TOOLS_PREFIX in its own layer
-    tools_prefix: str
-    files: tuple  # (path in the image, lines): requirements trees, written, used and removed in the install layer
-    args: tuple  # installer arguments in order, grouped: ("-r", path), ("requests>=2",)
-    netrc_secret: str | None  # build secret mounted as /root/.netrc during the install
+class Pip(namedtuple("Pip", "python venv installer uv tools_prefix files args netrc_secret")):
+    """python: the environment's interpreter: packages are installed for it.
+    venv: prefix of a virtual environment to create first (no conda), or None.
+    installer: "uv" or "pip"; uv: the pinned uv requirement, installed into tools_prefix in its own layer.
+    files: (path in the image, lines) of requirements trees, written, used and removed in the install layer.
+    args: installer arguments in order, grouped: ("-r", path), ("requests>=2",).
+    netrc_secret: build secret mounted as /root/.netrc during the install, or None.
+    """
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Init:
-    scripts: tuple  # (relative source, target in the image)
-    wrapper_path: str
-    wrapper: tuple  # lines of the wrapper script
+class Init(namedtuple("Init", "scripts wrapper_path wrapper")):
+    """scripts: (relative source, target in the image); wrapper: lines of the wrapper script."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Activation:
-    """Emitted right after the environment exists, so later layers (and a pip-only change) don't repeat it."""
+class Activation(namedtuple("Activation", "path_prefix variables")):
+    """Emitted right after the environment exists, so later layers (and a pip-only change) don't repeat it.
 
-    path_prefix: str  # prepended to PATH so `python` is the environment's
-    variables: tuple  # (name, value) describing the environment, e.g. VIRTUAL_ENV
+    path_prefix: prepended to PATH so `python` is the environment's.
+    variables: (name, value) describing the environment, e.g. VIRTUAL_ENV.
+    """
 
-
-@dataclass(frozen=True)
-class Runtime:
-    env: tuple  # (name, value), user's variables, exact
-    labels: tuple  # (key, value), exact
-    entrypoint: tuple | None
-    command: tuple | None
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Image:
-    header: Header
-    base: Base
-    system: System | None
-    conda: Conda | None
-    pip: Pip | None
-    activation: Activation | None  # placed after conda, after the venv, or (user-managed) after system
-    init: Init | None
-    runtime: Runtime  # fields in emission (and build-cache) order
+class Runtime(namedtuple("Runtime", "env labels entrypoint command")):
+    """env, labels: (name, value) pairs, exact, as the user wrote them; entrypoint, command: tuples or None."""
+
+    __slots__ = ()
+
+
+class Image(namedtuple("Image", "header base system conda pip activation init runtime")):
+    """Stages in emission (and build-cache) order; activation is placed after conda, after the
+    venv, or (user-managed) after system."""
+
+    __slots__ = ()

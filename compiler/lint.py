@@ -9,20 +9,19 @@ image without a digest, a package installed by both conda and pip.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 from envc.diagnostics import Diagnostic, error, warning
 
 
-@dataclass(frozen=True)
-class Package:
-    name: str  # normalized: lowercase, runs of -_. as one -
-    written: str
-    pin: str | None  # the exact version when there is one (conda =1.2 is not exact: it means 1.2.*)
-    specifier: str | None  # PEP 440 specifier equivalent to the constraint, when there is one
-    where: object  # Location
-    hashed: bool = False
-    marker: bool = False  # an environment marker: may not apply to this image
+class Package(namedtuple("Package", "name written pin specifier where hashed marker", defaults=(False, False))):
+    """name: normalized (lowercase, runs of -_. as one -). pin: the exact version when there is one
+    (conda =1.2 is not exact: it means 1.2.*). specifier: PEP 440 specifier equivalent to the
+    constraint, when there is one. where: Location. marker: an environment marker (may not apply
+    to this image).
+    """
+
+    __slots__ = ()
 
 
 def normalize(name: str) -> str:

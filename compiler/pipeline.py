@@ -1,7 +1,7 @@
 """load -> validate -> gather inputs -> lower -> emit, as one call per spec."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 from envc.diagnostics import SpecError
 from envc.importers import load
@@ -9,13 +9,13 @@ from envc.inputs import gather
 from envc.validate import check_schema
 
 
-@dataclass(frozen=True)
-class Compiled:
-    dockerfile: str
-    warnings: tuple  # Diagnostics of severity "warning"
-    image: object  # the envc.ir.Image the text was rendered from
-    spec: dict  # the spec's data as validated (e.g. registry credential references for `envc build`)
-    files: tuple  # (absolute path, bytes) of every referenced file, as read
+class Compiled(namedtuple("Compiled", "dockerfile warnings image spec files")):
+    """warnings: Diagnostics of severity "warning". image: the envc.ir.Image the text was rendered from.
+    spec: the spec's data as validated (e.g. registry credential references for `envc build`).
+    files: (absolute path, bytes) of every referenced file, as read.
+    """
+
+    __slots__ = ()
 
 
 def check(path):

@@ -7,7 +7,7 @@ in), is a located error instead of a build failing twenty minutes later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from envc.diagnostics import Location, error
@@ -23,13 +23,10 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 
 
-@dataclass(frozen=True)
-class PipLine:
+class PipLine(namedtuple("PipLine", "kind value location")):
     """One logical line. kind: 'requirement', 'url', 'flag', or an option kind above."""
 
-    kind: str
-    value: str
-    location: Location
+    __slots__ = ()
 
 
 def strip_comment(line: str) -> str:
@@ -77,13 +74,13 @@ def parse_line(text: str, where: Location) -> list:
     return parsed
 
 
-@dataclass(frozen=True)
-class RequirementsFile:
-    """A requirements file and everything it pulls in: the lines, the files to copy, the problems."""
+class RequirementsFile(namedtuple("RequirementsFile", "lines files problems")):
+    """A requirements file and everything it pulls in: the lines, the files to copy, the problems.
 
-    lines: tuple
-    files: tuple  # (posix path relative to the spec's folder, Path), in include order; inlined in the pip layer
-    problems: tuple
+    files: (posix path relative to the spec's folder, Path), in include order; inlined in the pip layer.
+    """
+
+    __slots__ = ()
 
 
 def read_requirements(path: Path, root: Path, display, chain=()) -> RequirementsFile:

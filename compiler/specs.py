@@ -1,4 +1,4 @@
-"""Package specs: conda MatchSpecs and pip requirements-file lines, parsed to frozen dataclasses.
+"""Package specs: conda MatchSpecs and pip requirements-file lines, parsed to immutable records.
 
 The grammars are grammar/conda_matchspec.lark and grammar/pip_requirement_line.lark. Their parsers
 are generated ahead of time by grammar/build.py as standalone modules (envc.grammar._conda_parser,
@@ -14,7 +14,7 @@ so a caller adds it to the spec's own location.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 __all__ = [
     "MatchSpec", "PipLine", "SpecSyntaxError",
@@ -56,8 +56,8 @@ KNOWN_SUBDIRS = frozenset((
 _BARE_VALUE = re.compile(r"[A-Za-z0-9_.*+!/:@-]+")
 
 
-@dataclass(frozen=True)
-class MatchSpec:
+class MatchSpec(namedtuple("MatchSpec", "name version build channel subdir brackets",
+                           defaults=(None, None, None, None, ()))):
     """A conda package spec, field by field as written (whitespace inside the version dropped).
 
     version keeps its operator as written: '=1.2' (conda: 1.2*), '==1.2', '>=1.2,<2', '1.2.*'.
@@ -66,12 +66,7 @@ class MatchSpec:
     written outside the brackets: see get().
     """
 
-    name: str
-    version: str | None = None
-    build: str | None = None
-    channel: str | None = None
-    subdir: str | None = None
-    brackets: tuple = ()
+    __slots__ = ()
 
     def get(self, key: str):
         """The value conda matches on for key: the bracket value if any, else the field."""
@@ -202,8 +197,7 @@ _WHEEL = re.compile(r"/([A-Za-z0-9][A-Za-z0-9._]*)-[^/-]+(?:-[^/-]+){2,3}\.whl$"
 _OPERATOR_AT_END = re.compile(r"(===|==|!=|<=|>=|~=|<|>)\s*(?=$|[,;])")
 
 
-@dataclass(frozen=True)
-class PipLine:
+class PipLine(namedtuple("PipLine", "kind value name options hashes", defaults=("", None, (), ()))):
     """One logical requirements-file line.
 
     kind: 'requirement' (PEP 508), 'url' (a URL or VCS URL, with an optional '; marker'),
@@ -217,11 +211,7 @@ class PipLine:
     hashes: ('sha256:HEX', ...) from --hash.
     """
 
-    kind: str
-    value: str = ""
-    name: str | None = None
-    options: tuple = ()
-    hashes: tuple = ()
+    __slots__ = ()
 
     def __str__(self) -> str:
         return render_pip_line(self)
