@@ -1,12 +1,12 @@
 """Lower a checked spec (its Inputs) to the Image IR: every decision about the build lives here."""
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 import re
 
 from envc import __version__
+from envc.cache import sha256
 from envc.inputs import CONTEXT_DIR, Inputs, installer
 from envc.ir import Activation, Base, Conda, Header, Image, Init, Pip, Runtime, System
 
@@ -29,10 +29,10 @@ _PACKAGE_NAME = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9_.-]+)")
 def spec_hash(inputs: Inputs, original_data: dict) -> str:
     """sha256 over envc's version, the spec's data (key order, comments, whitespace and its own path
     do not matter) and every file it reads (their paths relative to the spec, and their bytes)."""
-    digest = hashlib.sha256(__version__.encode() + b"\0")
+    digest = sha256(__version__.encode() + b"\0")
     digest.update(json.dumps(original_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
     for relative, content in inputs.files:
-        digest.update(b"\0" + relative.encode() + b"\0" + hashlib.sha256(content).digest())
+        digest.update(b"\0" + relative.encode() + b"\0" + sha256(content).digest())
     return digest.hexdigest()
 
 
