@@ -6,6 +6,7 @@ exists once.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from envc.yamlsource import load_yaml
 ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
 CONDA_KEYS = {"name", "channels", "dependencies", "variables", "prefix"}
 MLFLOW_KEYS = {"python", "build_dependencies", "dependencies"}
+AZUREML_V2_KEYS = {"$schema", "name", "version", "description", "tags", "image", "conda_file", "build", "os_type",
+                   "inference_config"}
+AZUREML_BUILD_KEYS = {"path", "dockerfile_path"}
+VERSION_LABEL = "org.opencontainers.image.version"
 REQUIREMENTS_SUFFIXES = {".txt", ".in"}
 
 
@@ -29,7 +34,7 @@ def load(path) -> Document:
     doc = load_yaml(path)
     kind = yaml_kind(doc.data)
     if kind == "azureml-v2":
-        raise SpecError([error(doc.key_at(("$schema",)), "Azure ML CLI v2 environment YAML is not supported yet: write an envc spec with base.image and conda.file")])
+        return from_azureml_v2(doc)
     if kind == "mlflow":
         return from_mlflow_python_env(doc)
     if kind == "conda":
@@ -110,6 +115,79 @@ def from_mlflow_python_env(doc: Document) -> Document:
         moves[("dependencies", i)] = ("conda", "dependencies", 1, "pip", offset + i)
     moves[("dependencies",)] = ("conda", "dependencies", 1)
     return _remap(doc, data, moves)
+
+
+def from_azureml_v2(doc: Document) -> Document:
+    """An Azure ML CLI v2 environment YAML: image, or a build context with its Dockerfile; conda_file;
+    tags and version become image labels (as written: `cuda: 11.10` stays "11.10")."""
+    data, problems, notes = doc.data, [], []
+    for key in data:
+        if key not in AZUREML_V2_KEYS:
+            problems.append(error(doc.key_at((key,)), f"unknown key '{key}' in an Azure ML environment{did_you_mean(key, AZUREML_V2_KEYS)}"))
+    build = data.get("build")
+    if "image" in data and "build" in data:
+        problems.append(error(doc.key_at(("build",)), "image and build cannot both be set (Azure ML refuses it too): keep one"))
+    elif "image" not in data and "build" not in data:
+        problems.append(error(doc.at(()), "an Azure ML environment needs image or build: add one"))
+    if build is not None:
+        problems += _azureml_build_problems(doc, build)
+    if str(data.get("os_type", "linux")).lower() != "linux":
+        problems.append(error(doc.at(("os_type",)), "envc builds Linux images only: remove os_type or set it to linux"))
+    if "inference_config" in data:
+        notes.append(warning(doc.key_at(("inference_config",)), "'inference_config' is ignored: it configures Azure ML's "
+                                                               "inference server routes, not the image"))
+    labels = {key: _as_written(doc, ("tags", key)) for key in data.get("tags") or {}} if isinstance(data.get("tags"), dict) else {}
+    if "tags" in data and not isinstance(data["tags"], dict):
+        problems.append(error(doc.at(("tags",)), "expected a mapping of tag names to values"))
+    if problems:
+        raise SpecError(problems)
+    result = {"name": environment_name(data.get("name"), doc.path.stem)}
+    moves = {("name",): ("name",), ("tags",): ("labels",), ("image",): ("base", "image"), ("conda_file",): ("conda", "file")}
+    if "description" in data:
+        result["description"] = data["description"]
+        moves[("description",)] = ("description",)
+    if "image" in data:
+        result["base"] = {"image": data["image"]}
+    if build is not None:
+        context = posixpath.normpath(build["path"])
+        result["base"] = {"dockerfile": posixpath.normpath(posixpath.join(context, build.get("dockerfile_path", "Dockerfile"))),
+                          "context": context}
+        moves.update({("build", "path"): ("base", "context"), ("build", "dockerfile_path"): ("base", "dockerfile"),
+                      ("build",): ("base", "dockerfile")})
+    if "conda_file" in data:
+        result["conda"] = {"file": data["conda_file"]}
+    if "version" in data:
+        labels[VERSION_LABEL] = _as_written(doc, ("version",))
+        moves[("version",)] = ("labels", VERSION_LABEL)
+    if labels:
+        result["labels"] = labels
+    return _remap(doc, result, moves, tuple(notes))
+
+
+def _azureml_build_problems(doc: Document, build) -> list:
+    if not isinstance(build, dict):
+        return [error(doc.at(("build",)), "expected a mapping: build: {path: <context folder>, dockerfile_path: Dockerfile}")]
+    problems = [error(doc.key_at(("build", key)), f"unknown key '{key}' in build{did_you_mean(key, AZUREML_BUILD_KEYS)}")
+                for key in build if key not in AZUREML_BUILD_KEYS]
+    path = build.get("path")
+    if path is None:
+        problems.append(error(doc.key_at(("build",)), "build needs path: the folder holding the Docker build context"))
+    elif not isinstance(path, str) or "://" in path or path.startswith("azureml:"):
+        problems.append(error(doc.at(("build", "path")), "expected a local folder next to the environment YAML: envc builds "
+                                                         "from local files, not from a URL or an Azure ML datastore"))
+    if not isinstance(build.get("dockerfile_path", ""), str):
+        problems.append(error(doc.at(("build", "dockerfile_path")), "expected the Dockerfile's path inside the build context, as a string"))
+    return problems
+
+
+def _as_written(doc: Document, at: tuple) -> str:
+    """A scalar as the file spells it: YAML reads 2.10 as the number 2.1, a label must keep "2.10"."""
+    value = doc.data
+    for key in at:
+        value = value[key]
+    if isinstance(value, (str, dict, list)):
+        return value  # a mapping or list is left for the schema to report where it is
+    return doc.raw_scalars.get(at, "" if value is None else str(value))
 
 
 def from_requirements(path: Path) -> Document:

@@ -54,6 +54,7 @@ def gather(doc: Document) -> Inputs:
         path = reader.file(("base", "dockerfile"))
         if path:
             base_dockerfile = reader.check_dockerfile(path, ("base", "dockerfile"))
+            reader.read_copied_files(base_dockerfile, path, data["base"].get("context", "."))
     conda = data.get("conda", {})
     pip_base = doc.root
     if "file" in conda:
@@ -114,6 +115,50 @@ class _Reader:
         if not _FROM.search(text):
             self.problems.append(error(self.doc.at(at), "the base Dockerfile has no FROM instruction"))
         return text
+
+    def read_copied_files(self, text: str, dockerfile: Path, context: str) -> None:
+        """Every build-context file the base Dockerfile's COPY/ADD reads, for the content hash.
+
+        Sources are checked where Docker would fail late (nothing matches) or differently from the
+        rebased Dockerfile ('..'); a source built from $ARGs cannot be known here and is skipped.
+        """
+        import glob
+
+        from envc.basedockerfile import context_copies, rebase_source, source_problem
+
+        if context != "." and not self.folder(("base", "context")):
+            return
+        where = display_name(dockerfile)
+        for _, _, copy in context_copies(text):
+            for source in copy.context_sources:
+                problem = source_problem(source)
+                if problem is None and "$" not in source:
+                    pattern = rebase_source(source, context).rstrip("/") or "."
+                    matches = sorted(glob.glob(glob.escape(str(self.root)) + "/" + pattern, include_hidden=True))
+                    if not matches:
+                        problem = (f"{copy.keyword} source '{source}' is not in the build context "
+                                   f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
+                    for match in matches:
+                        problem = problem or self.copied(Path(match), source)
+                if problem:
+                    self.problems.append(error(Location(where, copy.line, 1), problem))
+
+    def copied(self, path: Path, written: str):
+        """Read a file or a folder's files, as COPY reads them; the problem when one is outside the spec's folder."""
+        files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
+        for file in files:
+            target, problem = resolve_inside(file, self.root, written)
+            if problem:
+                return problem
+            self.files[self.relative(target)] = target.read_bytes()
+        return None
+
+    def folder(self, at: tuple) -> Path | None:
+        written = _get(self.doc.data, at)
+        target, problem = resolve_inside(self.doc.root / written, self.root, written, folder=True)
+        if problem:
+            self.problems.append(error(self.doc.at(at), problem))
+        return target
 
     def splice_conda_file(self, path: Path) -> Document:
         """The spec with the conda file's channels, dependencies and variables in place of conda.file."""

@@ -50,15 +50,25 @@ def lower(inputs: Inputs, original_data: dict) -> Image:
     pip = _pip(inputs, conda, data.get("pip", {}), installer(inputs.doc))
     init = _init(inputs)
     header = Header(__version__, data["name"], spec_hash(inputs, original_data),
-                    bool(inputs.scripts),
+                    bool(inputs.scripts) or _copies_from_context(inputs.base_dockerfile),
                     data.get("base", {}).get("registry", {}).get("address"))
     system = System(tuple(sorted(set(data["system"]["apt"])))) if data.get("system", {}).get("apt") else None
     return Image(header, base, system, conda, pip, _activation(data, conda, pip), init, _runtime(data, init))
 
 
+def _copies_from_context(base_dockerfile) -> bool:
+    if not base_dockerfile:
+        return False
+    from envc.basedockerfile import context_copies  # only for base Dockerfiles: off the common path
+
+    return bool(context_copies(base_dockerfile))
+
+
 def _base(spec: dict, inputs: Inputs) -> Base:
     if inputs.base_dockerfile is not None:
-        lines = inputs.base_dockerfile.splitlines()
+        from envc.basedockerfile import rebase
+
+        lines = rebase(inputs.base_dockerfile, spec.get("context", ".")).splitlines()
         directives = []
         while lines and _DIRECTIVE.match(lines[0]):
             directives.append(lines.pop(0))

@@ -577,3 +577,28 @@ def test_pip_only_change_reruns_only_the_pip_layer(engine_env, tmp_path):
         assert out.strip() == "3.6"
     finally:
         rmi([tag_a, tag_b], engine_env)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. an Azure ML CLI v2 environment built from a Docker build context
+
+
+def test_azureml_v2_build_context_copies_arrive(engine_env, tmp_path):
+    """The context's Dockerfile COPYs relative to build.path; envc rebases the sources onto the
+    YAML's folder, so the image built from that folder holds the context's files,
+    with the tags as labels."""
+    context = tmp_path / "context"
+    (context / "docker").mkdir(parents=True)
+    (context / "app").mkdir()
+    (context / "docker" / "Dockerfile").write_text(f"FROM {BASE}\nCOPY app/ /opt/app/\n")
+    (context / "app" / "main.py").write_text("print('from the context')\n")
+    spec = tmp_path / "azureml-environment.yml"
+    spec.write_text("$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                    "name: e2e-azureml-v2\nversion: 2\nbuild: {path: ./context/, dockerfile_path: docker/Dockerfile}\n"
+                    "tags: {cuda: 11.10}\n")
+    tag = f"{TAG_PREFIX}-azureml-v2:test"
+    build(spec, tag, engine_env)
+    assert run_ok(tag, ["python3", "/opt/app/main.py"], engine_env, ["--entrypoint", ""]) == "from the context\n"
+    labels = engine.inspect(tag, engine_env)["OCIv1"]["config"]["Labels"]
+    assert labels["cuda"] == "11.10" and labels["org.opencontainers.image.version"] == "2"
+    rmi([tag], engine_env)
