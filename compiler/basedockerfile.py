@@ -1,4 +1,5 @@
-"""COPY and ADD in a base Dockerfile: which files they read from the build context, rebased.
+"""What envc reads in a base Dockerfile: parser directives, FROM, and the files COPY/ADD take from
+the build context, rebased.
 
 The compiled Dockerfile is built with the spec's folder as its context. A base Dockerfile written
 for another context (Azure ML v2's `build.path`, envc's `base.context`) has its COPY/ADD sources
@@ -15,9 +16,38 @@ import posixpath
 import re
 from collections import namedtuple
 
+_DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=", re.I)
+_ESCAPE = re.compile(r"^#\s*escape\s*=\s*(\S*)\s*$", re.I)
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
 _INSTRUCTION = re.compile(r"^\s*(COPY|ADD)\s+", re.I)
 _HEREDOC = re.compile(r"^\s*(?:RUN|COPY|ADD)\s.*?(?<!\S)<<(-?)([\"']?)([A-Za-z0-9_]+)\2", re.I)
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.I)
+
+
+def split_directives(text: str) -> tuple:
+    """(parser directives, the rest): directives must stay the first lines of the compiled file."""
+    lines = text.splitlines()
+    directives = []
+    while lines and _DIRECTIVE.match(lines[0]):
+        directives.append(lines.pop(0))
+    return tuple(directives), "\n".join(lines)
+
+
+def escape_directives(text: str) -> list:
+    """(line number, escape character) of each `# escape=` directive."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not _DIRECTIVE.match(line):
+            break
+        escape = _ESCAPE.match(line)
+        if escape:
+            found.append((number, escape.group(1)))
+    return found
+
+
+def from_images(text: str) -> list:
+    """The image of every FROM, in order (the last one is what envc's layers build on)."""
+    return _FROM.findall(text)
 
 
 class Copy(namedtuple("Copy", "line keyword flags sources destination json_form")):

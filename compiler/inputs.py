@@ -20,9 +20,6 @@ OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-ur
                 "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
                 "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
 UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
-_ESCAPE = re.compile(r"^#\s*escape\s*=\s*(\S*)\s*$", re.I)
-_DIRECTIVE = re.compile(r"^#\s*([a-z]+)\s*=", re.I)
-_FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
 
 
 class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements")):
@@ -104,15 +101,14 @@ class _Reader:
         return path.relative_to(self.root).as_posix()
 
     def check_dockerfile(self, path: Path, at: tuple) -> str:
+        from envc.basedockerfile import escape_directives, from_images
+
         text = path.read_text(encoding="utf-8", errors="replace")
         where = display_name(path)
-        for number, line in enumerate(text.splitlines(), 1):
-            if not _DIRECTIVE.match(line):
-                break
-            escape = _ESCAPE.match(line)
-            if escape and escape.group(1) != "\\":
+        for number, escape in escape_directives(text):
+            if escape != "\\":
                 self.problems.append(error(Location(where, number, 1), "escape directives other than \\ are not supported: the compiled Dockerfile uses \\ for line continuations"))
-        if not _FROM.search(text):
+        if not from_images(text):
             self.problems.append(error(self.doc.at(at), "the base Dockerfile has no FROM instruction"))
         return text
 

@@ -21,8 +21,6 @@ UV_REQUIREMENT = "uv==0.13.9"
 UV_FLAGS = {"--pre": ("--prerelease=allow",)}  # pip spelling -> uv spelling
 INIT_DIR = "/opt/envc/init"
 WRAPPER_PATH = "/opt/envc/bin/envc-init"
-_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
-_DIRECTIVE = re.compile(r"^#\s*[a-z]+\s*=", re.I)
 _PACKAGE_NAME = re.compile(r"^(?:[^:\s]+::)?([A-Za-z0-9_.-]+)")
 
 
@@ -59,20 +57,17 @@ def lower(inputs: Inputs, original_data: dict) -> Image:
 def _copies_from_context(base_dockerfile) -> bool:
     if not base_dockerfile:
         return False
-    from envc.basedockerfile import context_copies  # only for base Dockerfiles: off the common path
+    from envc.basedockerfile import context_copies
 
     return bool(context_copies(base_dockerfile))
 
 
 def _base(spec: dict, inputs: Inputs) -> Base:
     if inputs.base_dockerfile is not None:
-        from envc.basedockerfile import rebase
+        from envc.basedockerfile import rebase, split_directives  # only for base Dockerfiles: off the common path
 
-        lines = rebase(inputs.base_dockerfile, spec.get("context", ".")).splitlines()
-        directives = []
-        while lines and _DIRECTIVE.match(lines[0]):
-            directives.append(lines.pop(0))
-        return Base(None, "\n".join(lines).strip("\n"), tuple(directives), None, ())
+        directives, rest = split_directives(rebase(inputs.base_dockerfile, spec.get("context", ".")))
+        return Base(None, rest.strip("\n"), directives, None, ())
     image = spec.get("image", DEFAULT_BASE_IMAGE)
     registry = spec.get("registry", {}).get("address")
     if registry and not image.startswith(registry + "/"):
@@ -83,7 +78,9 @@ def _base(spec: dict, inputs: Inputs) -> Base:
 def _base_image_name(base: Base) -> str:
     if base.image:
         return base.image
-    froms = _FROM.findall(base.dockerfile or "")
+    from envc.basedockerfile import from_images
+
+    froms = from_images(base.dockerfile)
     return froms[-1] if froms else ""
 
 
