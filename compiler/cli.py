@@ -45,6 +45,11 @@ def build_parser():
     hash_.add_argument("spec")
     hash_.add_argument("--name", action="store_true", help="print the environment name derived from it (envc_<hash>)")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
+    import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml "
+                                                 "or Azure ML v2 environment YAML as an envc spec")
+    import_.add_argument("source")
+    import_.add_argument("-o", "--output", help="write the spec here (atomically) instead of stdout; its paths are "
+                                                "rewritten to stay valid from there")
     build = commands.add_parser("build", help="compile a spec and build the image with Docker, podman or buildah")
     build.add_argument("spec")
     build.add_argument("-t", "--tag", help="image tag (default: envc/NAME:SPEC_HASH)")
@@ -64,7 +69,8 @@ def main(argv=None) -> int:
         if plain is not None:
             return plain()
         args = build_parser().parse_args(argv)
-        commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash}
+        commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash,
+                    "import": _import}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
@@ -250,6 +256,28 @@ def _lint(args) -> int:
     else:
         _report(found)
     return status or (EXIT_FINDINGS if has_errors(found) else EXIT_OK)
+
+
+def _import(args) -> int:
+    from envc.diagnostics import SpecError
+    from envc.specfile import import_spec
+
+    try:
+        text = import_spec(args.source, args.output)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    from envc.output import write_atomic
+
+    try:
+        write_atomic(args.output, text)
+    except OSError as exc:
+        print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
 
 
 def _hash(args) -> int:

@@ -42,6 +42,14 @@ def load(path) -> Document:
     return doc
 
 
+def input_kind(path) -> str:
+    """'requirements', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
+    path = Path(path)
+    if path.suffix.lower() in REQUIREMENTS_SUFFIXES:
+        return "requirements"
+    return yaml_kind(load_yaml(path).data) if path.is_file() else "envc"
+
+
 def yaml_kind(data: dict) -> str:
     """'envc', 'conda' (environment.yml), 'mlflow' (python_env.yaml) or 'azureml-v2', from the keys present."""
     keys = set(data)

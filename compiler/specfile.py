@@ -1,0 +1,79 @@
+"""`envc import`: write what an importer understood (conda env, requirements, MLflow, Azure ML v2)
+as an envc spec, so users can move to the spec language without retyping anything.
+
+The spec is checked exactly as `envc compile` would check its source, and its paths are rewritten
+to stay valid from the folder it is written to. Values are dumped by PyYAML and read back before
+anything is written: a value that would not survive the round trip is a bug, never a silent change.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+
+from envc import __version__
+from envc.diagnostics import Location, SpecError, error
+from envc.document import display_name
+
+# Every spec key holding a path relative to the spec's folder (tests/test_import.py checks this
+# against the schema's relativePath references).
+PATH_KEYS = (("base", "dockerfile"), ("base", "context"), ("conda", "file"), ("conda", "lock"),
+             ("pip", "requirements"), ("init", "setup"), ("init", "run"))
+
+
+def import_spec(source: str, output) -> str:
+    """The text of an envc spec equivalent to source, for writing at output (None: the source's folder)."""
+    from envc.importers import input_kind, load
+    from envc.pipeline import check
+
+    if input_kind(source) == "envc":
+        raise SpecError([error(Location(display_name(source)), "is already an envc spec: nothing to import")])
+    if output is not None and os.path.exists(output) and os.path.samefile(source, output):
+        raise SpecError([error(Location(display_name(source)), "-o names the file being imported: write the spec elsewhere")])
+    _, data = check(source)  # every problem compile would report, before anything is written
+    source_folder = os.path.dirname(os.path.abspath(source))
+    target_folder = os.path.dirname(os.path.abspath(output)) if output is not None else source_folder
+    data = _rebase_paths(data, load(source), source_folder, target_folder)
+    relative_source = os.path.relpath(os.path.abspath(source), target_folder).replace(os.sep, "/")
+    return f"# Imported by envc {__version__} from {relative_source}: edit this spec from now on.\n" + _dump(_in_schema_order(data))
+
+
+def _rebase_paths(data: dict, doc, source_folder: str, target_folder: str) -> dict:
+    if source_folder == target_folder:
+        return data
+    data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}
+    problems = []
+
+    def moved(path: str, at: tuple) -> str:
+        relative = os.path.relpath(os.path.join(source_folder, path), target_folder).replace(os.sep, "/")
+        if relative == ".." or relative.startswith("../"):
+            problems.append(error(doc.at(at), f"'{path}' would be outside the new spec's folder, which is its build "
+                                              "context: write the spec in the source's folder or a folder above it"))
+        return posixpath.normpath(relative)
+
+    for section, key in PATH_KEYS:
+        value = data.get(section, {}).get(key)
+        if isinstance(value, list):
+            data[section][key] = [moved(item, (section, key, i)) for i, item in enumerate(value)]
+        elif value is not None:
+            data[section][key] = moved(value, (section, key))
+    if problems:
+        raise SpecError(problems)
+    return data
+
+
+def _in_schema_order(data: dict) -> dict:
+    """Top-level keys in the schema's order (name first), as people read a spec."""
+    from envc.validate import schema
+
+    order = list(schema()["properties"])
+    return dict(sorted(data.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+
+
+def _dump(data: dict) -> str:
+    import yaml
+
+    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                     allow_unicode=True, default_flow_style=False, width=1 << 30)
+    if yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) != data:
+        raise AssertionError("the imported spec does not read back as the data it was written from")
+    return text
