@@ -27,7 +27,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"envc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     compile_ = commands.add_parser("compile", help="compile a spec into a Dockerfile")
-    compile_.add_argument("spec", help="envc spec, conda environment.yml, requirements.txt or MLflow python_env.yaml")
+    compile_.add_argument("spec", help="envc spec, conda environment.yml, requirements.txt, MLflow python_env.yaml, Azure ML v2 environment YAML or saved Azure ML v1 folder")
     compile_.add_argument("-o", "--output", type=Path, help="write the Dockerfile here (atomically) instead of stdout")
     compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if OUTPUT is not up to date")
     compile_.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
@@ -45,8 +45,8 @@ def build_parser():
     hash_.add_argument("spec")
     hash_.add_argument("--name", action="store_true", help="print the environment name derived from it (envc_<hash>)")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
-    import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml "
-                                                 "or Azure ML v2 environment YAML as an envc spec")
+    import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml, "
+                                                 "Azure ML v2 environment YAML or saved Azure ML v1 folder as an envc spec")
     import_.add_argument("source")
     import_.add_argument("-o", "--output", help="write the spec here (atomically) instead of stdout; its paths are "
                                                 "rewritten to stay valid from there")

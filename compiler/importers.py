@@ -21,14 +21,25 @@ AZUREML_V2_KEYS = {"$schema", "name", "version", "description", "tags", "image",
                    "inference_config"}
 AZUREML_BUILD_KEYS = {"path", "dockerfile_path"}
 VERSION_LABEL = "org.opencontainers.image.version"
+AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
+AZUREML_V1_KEYS = {"name", "version", "environmentVariables", "python", "docker", "spark", "databricks", "r",
+                   "inferencingStackVersion", "assetId"}
+AZUREML_V1_PYTHON_KEYS = {"userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment"}
+AZUREML_V1_DOCKER_KEYS = {"enabled", "baseImage", "baseDockerfile", "buildContext", "sharedVolumes", "shmSize", "arguments",
+                          "baseImageRegistry", "platform"}
 REQUIREMENTS_SUFFIXES = {".txt", ".in"}
 
 
 def load(path) -> Document:
     """Load any supported input as an envc-shaped Document (not yet validated)."""
     path = Path(path)
-    if path.is_dir():
-        raise SpecError([error(Location(display_name(path)), "is a directory: give an envc spec, a conda environment.yml or a requirements.txt")])
+    if path.is_dir() and (path / AZUREML_V1_FILE).is_file():
+        path = path / AZUREML_V1_FILE
+    elif path.is_dir():
+        raise SpecError([error(Location(display_name(path)), "is a directory: give an envc spec, a conda environment.yml, a requirements.txt, "
+                                                             f"or a folder saved by Azure ML's Environment.save_to_directory ({AZUREML_V1_FILE})")])
+    if path.name == AZUREML_V1_FILE:
+        return from_azureml_v1(load_yaml(path))
     if path.suffix.lower() in REQUIREMENTS_SUFFIXES:
         return from_requirements(path)
     doc = load_yaml(path)
@@ -43,10 +54,12 @@ def load(path) -> Document:
 
 
 def input_kind(path) -> str:
-    """'requirements', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
+    """'requirements', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
     path = Path(path)
     if path.suffix.lower() in REQUIREMENTS_SUFFIXES:
         return "requirements"
+    if path.name == AZUREML_V1_FILE or (path / AZUREML_V1_FILE).is_file():
+        return "azureml-v1"
     return yaml_kind(load_yaml(path).data) if path.is_file() else "envc"
 
 
@@ -170,6 +183,90 @@ def from_azureml_v2(doc: Document) -> Document:
     if labels:
         result["labels"] = labels
     return _remap(doc, result, moves, tuple(notes))
+
+
+def from_azureml_v1(doc: Document) -> Document:
+    """A folder saved by azureml-core's Environment.save_to_directory: azureml_environment.json, with
+    conda_dependencies.yml and BaseDockerfile beside it. Settings of how Azure ML *runs* the image
+    (docker.enabled, shmSize, arguments...) are not part of it; any that would change the image and
+    that envc cannot honour is reported, never dropped silently."""
+    data, problems, notes = doc.data, [], []
+    problems += _unknown_keys(doc, (), AZUREML_V1_KEYS, "an Azure ML environment")
+    python, docker = data.get("python") or {}, data.get("docker") or {}
+    problems += _unknown_keys(doc, ("python",), AZUREML_V1_PYTHON_KEYS, "python")
+    problems += _unknown_keys(doc, ("docker",), AZUREML_V1_DOCKER_KEYS, "docker")
+    for at, what in ((("python", "baseCondaEnvironment"), "cloning a base conda environment"),
+                     (("python", "condaDependenciesFile"), "a conda file outside the saved folder"),
+                     (("docker", "buildContext"), "a Docker build context"), (("r",), "R packages"),
+                     (("inferencingStackVersion",), "Azure ML's inferencing stack")):
+        if _get_in(data, at):
+            problems.append(error(doc.at(at), f"{what} is not supported by envc: remove it, or write an envc spec"))
+    for at in (("spark", "packages"), ("spark", "repositories"), *(("databricks", k) for k in (data.get("databricks") or {}))):
+        if _get_in(data, at):
+            notes.append(warning(doc.at(at), f"'{'.'.join(at)}' is ignored: it configures a Spark/Databricks cluster, not the image"))
+    if docker.get("arguments"):
+        notes.append(warning(doc.at(("docker", "arguments")), "'docker.arguments' is ignored: they are `docker run` flags, not part of the image"))
+    if problems:
+        raise SpecError(problems)
+    result = {"name": environment_name(data.get("name"), doc.path.parent.name)}
+    moves = {("name",): ("name",), ("environmentVariables",): ("env",), ("version",): ("labels", VERSION_LABEL),
+             ("docker", "baseImage"): ("base", "image")}
+    base = {}
+    if "baseDockerfile" not in docker and "docker" in data:  # save_to_directory moved it to a file
+        base["dockerfile"] = "BaseDockerfile"
+        moves[("docker",)] = ("base", "dockerfile")
+    elif docker.get("baseImage"):
+        base["image"] = docker["baseImage"]
+    registry, registry_notes = _v1_registry(doc, docker.get("baseImageRegistry") or {})
+    if registry:
+        base["registry"] = registry
+        moves[("docker", "baseImageRegistry", "address")] = ("base", "registry", "address")
+    notes += registry_notes
+    architecture = (docker.get("platform") or {}).get("architecture") or "amd64"
+    if base.get("image") and architecture != "amd64":
+        base["platform"] = f"linux/{architecture}"
+    if base:
+        result["base"] = base
+    if python.get("userManagedDependencies"):
+        result["python"] = {"user_managed": True, "interpreter": python.get("interpreterPath") or "python"}
+        moves[("python", "interpreterPath")] = ("python", "interpreter")
+    else:  # decided by the JSON alone, not by which files exist: the result cache lists only files read
+        result["conda"] = {"file": "conda_dependencies.yml"}
+        moves[("python",)] = ("conda", "file")
+    if data.get("environmentVariables"):
+        result["env"] = data["environmentVariables"]
+    if data.get("version") is not None:
+        result["labels"] = {VERSION_LABEL: _as_written(doc, ("version",))}
+    return _remap(doc, result, moves, tuple(notes))
+
+
+def _v1_registry(doc: Document, registry: dict) -> tuple:
+    """The registry address, with credentials as references: a literal username or password in the
+    saved JSON is never copied (envc writes no credential anywhere), only pointed to."""
+    if not registry.get("address"):
+        return None, []
+    result, notes = {"address": registry["address"]}, []
+    for key, reference in (("username", {"env": "AZUREML_REGISTRY_USERNAME"}), ("password", {"secret": "azureml_registry_password"})):
+        if registry.get(key):
+            result[key] = reference
+            how = f"env {reference['env']}" if "env" in reference else f"--secret id={reference['secret']},src=FILE"
+            notes.append(warning(doc.at(("docker", "baseImageRegistry", key)), f"the literal registry {key} is not copied: "
+                                 f"`envc build` takes it by reference ({how})"))
+    return result, notes
+
+
+def _unknown_keys(doc: Document, at: tuple, known: set, where: str) -> list:
+    section = _get_in(doc.data, at)
+    if not isinstance(section, dict):
+        return [] if section is None else [error(doc.at(at), "expected a mapping")]
+    return [error(doc.key_at(at + (key,)), f"unknown key '{key}' in {where}{did_you_mean(key, known)}")
+            for key in section if key not in known]
+
+
+def _get_in(data, at: tuple):
+    for key in at:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def _azureml_build_problems(doc: Document, build) -> list:

@@ -30,9 +30,10 @@ def import_spec(source: str, output) -> str:
     if output is not None and os.path.exists(output) and os.path.samefile(source, output):
         raise SpecError([error(Location(display_name(source)), "-o names the file being imported: write the spec elsewhere")])
     _, data = check(source)  # every problem compile would report, before anything is written
-    source_folder = os.path.dirname(os.path.abspath(source))
+    doc = load(source)
+    source_folder = os.path.abspath(doc.root)  # a saved Azure ML folder is its own root
     target_folder = os.path.dirname(os.path.abspath(output)) if output is not None else source_folder
-    data = _rebase_paths(data, load(source), source_folder, target_folder)
+    data = _rebase_paths(data, doc, source_folder, target_folder)
     relative_source = os.path.relpath(os.path.abspath(source), target_folder).replace(os.sep, "/")
     return f"# Imported by envc {__version__} from {relative_source}: edit this spec from now on.\n" + _dump(_in_schema_order(data))
 

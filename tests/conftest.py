@@ -7,7 +7,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "golden"
 CORPUS = REPO.parent / "shared" / "corpus" / "azureml-examples"
-INPUT_NAMES = ("envc.yml", "environment.yml", "python_env.yaml", "requirements.txt", "azureml-environment.yml")
+INPUT_NAMES = ("envc.yml", "environment.yml", "python_env.yaml", "requirements.txt", "azureml-environment.yml",
+               "azureml_environment.json")
 
 
 def pytest_addoption(parser):
