@@ -5,3 +5,14 @@ imported only by the command that needs it.
 """
 
 __version__ = "0.1.0"
+
+_API = ("Environment", "CondaDependencies")
+
+
+def __getattr__(name):
+    """`from envc import Environment, CondaDependencies`, loaded on first use only."""
+    if name in _API:
+        from envc import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'envc' has no attribute {name!r}")

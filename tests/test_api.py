@@ -1,0 +1,100 @@
+"""The Python API (envc.api): azureml-core's names, envc's checks, and the same bytes as the CLI."""
+import json
+
+import pytest
+
+from conftest import REPO, run_envc
+from envc import CondaDependencies, Environment
+from envc.diagnostics import SpecError
+
+SAVED = REPO / "golden"
+
+
+def azureml_core_example() -> Environment:
+    """The environment scripts/make-azureml-v1-goldens.py builds with azureml-core, built with envc."""
+    env = Environment("train-env")
+    deps = CondaDependencies.create(conda_packages=["numpy=1.26", "scikit-learn"],
+                                    pip_packages=["requests>=2.31", "mlflow==2.9.2"], python_version="3.10")
+    deps.add_channel("conda-forge")
+    env.python.conda_dependencies = deps
+    env.environment_variables = {"EXAMPLE_ENV_VAR": "EXAMPLE_VALUE", "QUOTED": "it's $HOME"}
+    env.docker.base_image = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
+    return env
+
+
+def test_saved_json_is_what_azureml_core_writes(tmp_path):
+    azureml_core_example().save_to_directory(tmp_path / "saved")
+    ours = json.loads((tmp_path / "saved" / "azureml_environment.json").read_text())
+    theirs = json.loads((SAVED / "azureml-v1-saved-conda" / "azureml_environment.json").read_text())
+    assert ours == theirs
+
+
+def test_image_details_match_the_cli_on_the_saved_folder(tmp_path, capsys):
+    env = azureml_core_example()
+    details = env.get_image_details()
+    env.save_to_directory(tmp_path / "saved")
+    code, out, err = run_envc(["compile", "saved"], tmp_path, capsys)
+    assert code == 0 and details.dockerfile == out
+    assert details.image_name == f"envc/train-env:{details.spec_hash[:16]}"
+    assert f"(spec sha256:{details.spec_hash})" in out.splitlines()[0]
+
+
+def test_same_bytes_as_a_folder_azureml_core_saved():
+    env = Environment("user-managed")
+    env.docker.base_image = None
+    env.docker.base_dockerfile = "FROM python:3.11-slim\nRUN pip install --no-cache-dir requests==2.32.3\n"
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = "/usr/local/bin/python"
+    env.environment_variables = {"EXAMPLE_ENV_VAR": "EXAMPLE_VALUE"}  # azureml-core's default
+    assert env.get_image_details().dockerfile == (SAVED / "azureml-v1-saved-dockerfile" / "Dockerfile").read_text()
+
+
+def test_load_then_save_keeps_the_environment(tmp_path, capsys):
+    env = Environment.load_from_directory(SAVED / "azureml-v1-saved-conda")
+    assert env.name == "train-env" and env.environment_variables["QUOTED"] == "it's $HOME"
+    assert list(env.python.conda_dependencies.conda_channels) == ["anaconda", "conda-forge"]
+    assert "mlflow==2.9.2" in list(env.python.conda_dependencies.pip_packages)
+    env.save_to_directory(tmp_path / "again")
+    original = run_envc(["compile", "azureml-v1-saved-conda"], SAVED, capsys)[1].splitlines()
+    again = run_envc(["compile", "again"], tmp_path, capsys)[1].splitlines()
+    assert again[1:] == original[1:]  # the header's hash covers the conda file's bytes, rewritten here
+
+
+def test_from_files(tmp_path):
+    (tmp_path / "requirements.txt").write_text("# pinned\nrequests==2.32.3  # http\nclick>=8 ; python_version >= '3.8'\n")
+    env = Environment.from_pip_requirements("pip-env", tmp_path / "requirements.txt")
+    assert list(env.python.conda_dependencies.pip_packages) == ["requests==2.32.3", "click>=8 ; python_version >= '3.8'"]
+    (tmp_path / "environment.yml").write_text("name: x\nchannels: [conda-forge]\ndependencies: [python=3.11, {pip: [six]}]\n")
+    env = Environment.from_conda_specification("conda-env", tmp_path / "environment.yml")
+    deps = env.python.conda_dependencies
+    assert (list(deps.conda_channels), list(deps.conda_packages), list(deps.pip_packages)) == (["conda-forge"], ["python=3.11"], ["six"])
+    deps.save(tmp_path / "saved.yml")
+    assert CondaDependencies(tmp_path / "saved.yml").serialize_to_string() == deps.serialize_to_string()
+
+
+def test_mistakes_raise_where_they_are_made(tmp_path):
+    env = Environment("e")
+    with pytest.raises(AttributeError):
+        env.docker.base_imgae = "ubuntu:22.04"  # azureml-core would add an attribute nobody reads
+    with pytest.raises(ValueError, match="join version constraints with ','"):
+        env.python.conda_dependencies.add_conda_package("numpy>=1.2 <2")
+    with pytest.raises(ValueError, match="not a pip requirement"):
+        env.python.conda_dependencies.add_pip_package("requests>=>2")
+    with pytest.raises(ValueError, match="never stores registry credentials"):
+        env.docker.base_image_registry.password = "hunter2"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError):
+        env.save_to_directory(tmp_path / "full")
+    env.environment_variables = {"BAD": "line\nbreak"}
+    with pytest.raises(SpecError) as caught:
+        env.get_image_details()
+    assert str(caught.value).startswith("<Environment 'e'>/azureml_environment.json:")
+    assert "envc-environment-" not in str(caught.value)  # never the temporary folder it was checked in
+
+
+def test_api_stays_off_the_cli_start_up_path():
+    import subprocess
+    import sys
+    code = "import sys, envc.cli; print('envc.api' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
