@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 
 from envc.diagnostics import SpecError
 
@@ -245,20 +246,41 @@ class Environment:
         write_atomic(os.path.join(path, ENVIRONMENT_FILE), json.dumps(saved, indent=4, ensure_ascii=False))
 
     def get_image_details(self) -> ImageDetails:
-        """Compiled as `envc compile` compiles the saved folder; SpecError names this environment, not a temporary path."""
+        """Compiled as `envc compile` compiles the saved folder."""
         from envc.build import default_tag
         from envc.pipeline import compile_spec
 
+        with self._saved() as folder:
+            compiled = compile_spec(folder)
+        header = compiled.image.header
+        return ImageDetails(compiled.dockerfile, header.spec_hash, default_tag(header.name, header.spec_hash))
+
+    def register(self, workspace=None) -> Environment:
+        """Into envc's local registry (`envc list`); version becomes the registered one. Registering
+        unchanged content keeps its version, as Azure ML does."""
+        from envc.registry import register
+
+        if workspace is not None:
+            raise ValueError("envc registers locally, there is no workspace: call register() without one")
+        version, self.version = self.version, None  # the registry numbers versions; not part of the content
+        try:
+            with self._saved() as folder:
+                _, version, _ = register(folder)
+        finally:
+            self.version = version
+        return self
+
+    @contextmanager
+    def _saved(self):
+        """A temporary saved folder; a SpecError names this environment, not the temporary path."""
         with tempfile.TemporaryDirectory(prefix="envc-environment-") as folder:
             self.save_to_directory(folder, overwrite=True)
             try:
-                compiled = compile_spec(folder)
+                yield folder
             except SpecError as exc:
                 label = f"<Environment {self.name!r}>"
                 raise SpecError([d._replace(location=d.location._replace(file=_relabel(d.location.file, folder, label)))
                                  for d in exc.diagnostics]) from None
-        header = compiled.image.header
-        return ImageDetails(compiled.dockerfile, header.spec_hash, default_tag(header.name, header.spec_hash))
 
 
 def _relabel(file: str, folder: str, label: str) -> str:

@@ -45,6 +45,13 @@ def build_parser():
     hash_.add_argument("spec")
     hash_.add_argument("--name", action="store_true", help="print the environment name derived from it (envc_<hash>)")
     commands.add_parser("schema", help="print the JSON Schema of the spec language")
+    register = commands.add_parser("register", help="keep a snapshot of a spec and the files it reads in the local "
+                                                    "registry, as NAME:VERSION (usable wherever a SPEC is)")
+    register.add_argument("spec")
+    register.add_argument("--version", help="default: one more than the latest; unchanged content keeps its version")
+    commands.add_parser("list", help="the registered environments and their versions")
+    show = commands.add_parser("show", help="print a registered spec")
+    show.add_argument("reference", metavar="NAME[:VERSION]")
     import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml, "
                                                  "Azure ML v2 environment YAML or saved Azure ML v1 folder as an envc spec")
     import_.add_argument("source")
@@ -70,7 +77,7 @@ def main(argv=None) -> int:
             return plain()
         args = build_parser().parse_args(argv)
         commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash,
-                    "import": _import}
+                    "import": _import, "register": _register, "list": _list, "show": _show}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
@@ -277,6 +284,43 @@ def _import(args) -> int:
     except OSError as exc:
         print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
+    return EXIT_OK
+
+
+def _register(args) -> int:
+    from envc.diagnostics import SpecError
+    from envc.registry import register
+
+    try:
+        name, version, created = register(args.spec, args.version)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    if not created:
+        print(f"envc: unchanged: {name}:{version} already holds this content", file=sys.stderr)
+    print(f"{name}:{version}")
+    return EXIT_OK
+
+
+def _list(args) -> int:
+    from envc.registry import names, versions
+
+    for name in names():
+        known = versions(name)
+        print(f"{name}:{known[-1]}  ({len(known)} version{'s' if len(known) > 1 else ''}: {', '.join(known)})")
+    return EXIT_OK
+
+
+def _show(args) -> int:
+    from envc.registry import names, resolve
+
+    path = resolve(args.reference)
+    if path is None:
+        known = ", ".join(names()) or "none yet"
+        print(f"envc: error: {args.reference} is not registered (registered: {known}); `envc list` shows them", file=sys.stderr)
+        return EXIT_INVALID
+    with open(path, encoding="utf-8") as handle:
+        sys.stdout.write(handle.read())
     return EXIT_OK
 
 

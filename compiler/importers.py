@@ -33,6 +33,10 @@ REQUIREMENTS_SUFFIXES = {".txt", ".in"}
 def load(path) -> Document:
     """Load any supported input as an envc-shaped Document (not yet validated)."""
     path = Path(path)
+    if not path.exists():  # perhaps a registered NAME[:VERSION] (a file of that name wins)
+        from envc.registry import resolve
+
+        path = Path(resolve(str(path)) or path)
     if path.is_dir() and (path / AZUREML_V1_FILE).is_file():
         path = path / AZUREML_V1_FILE
     elif path.is_dir():

@@ -35,7 +35,12 @@ def import_spec(source: str, output) -> str:
     target_folder = os.path.dirname(os.path.abspath(output)) if output is not None else source_folder
     data = _rebase_paths(data, doc, source_folder, target_folder)
     relative_source = os.path.relpath(os.path.abspath(source), target_folder).replace(os.sep, "/")
-    return f"# Imported by envc {__version__} from {relative_source}: edit this spec from now on.\n" + _dump(_in_schema_order(data))
+    return spec_text(data, f"Imported by envc {__version__} from {relative_source}: edit this spec from now on.")
+
+
+def spec_text(data: dict, comment: str) -> str:
+    """A spec's data as YAML (schema key order, values read back exactly), under a one-line comment."""
+    return f"# {comment}\n" + _dump(_in_schema_order(data))
 
 
 def _rebase_paths(data: dict, doc, source_folder: str, target_folder: str) -> dict:

@@ -22,8 +22,11 @@ def update_goldens(request):
 
 @pytest.fixture(autouse=True, scope="session")
 def private_result_cache(tmp_path_factory):
-    """envc's result cache ($XDG_CACHE_HOME/envc) in a temporary folder, never the user's."""
+    """envc's result cache ($XDG_CACHE_HOME/envc) and registry ($XDG_DATA_HOME/envc) in temporary
+    folders, never the user's."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    os.environ.pop("ENVC_REGISTRY", None)
 
 
 @pytest.fixture(scope="session")

@@ -98,3 +98,17 @@ def test_api_stays_off_the_cli_start_up_path():
     import sys
     code = "import sys, envc.cli; print('envc.api' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_register_numbers_versions_and_keeps_unchanged_content(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ENVC_REGISTRY", str(tmp_path / "registry"))
+    env = azureml_core_example()
+    assert env.register().version == "1"
+    assert env.register().version == "1"  # unchanged: the version that holds it
+    env.version = None
+    env.environment_variables["NEW"] = "1"
+    expected = env.get_image_details().dockerfile
+    assert env.register().version == "2"
+    assert run_envc(["compile", "train-env:2"], tmp_path, capsys)[1] == expected
+    with pytest.raises(ValueError, match="no workspace"):
+        env.register(workspace="ws")
