@@ -52,6 +52,11 @@ def build_parser():
     commands.add_parser("list", help="the registered environments and their versions")
     show = commands.add_parser("show", help="print a registered spec")
     show.add_argument("reference", metavar="NAME[:VERSION]")
+    export = commands.add_parser("export", help="write a spec as a conda environment.yml, a requirements.txt or an "
+                                                "Azure ML v2 environment YAML (warns about what the format cannot hold)")
+    export.add_argument("spec")
+    export.add_argument("--to", required=True, choices=("conda", "requirements", "azureml-v2"))
+    export.add_argument("-o", "--output", required=True, help="the file to write (azureml-v2 also writes NAME.conda.yml beside it)")
     import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml, "
                                                  "Azure ML v2 environment YAML or saved Azure ML v1 folder as an envc spec")
     import_.add_argument("source")
@@ -77,7 +82,8 @@ def main(argv=None) -> int:
             return plain()
         args = build_parser().parse_args(argv)
         commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash,
-                    "import": _import, "register": _register, "list": _list, "show": _show}
+                    "import": _import, "register": _register, "list": _list, "show": _show,
+                    "export": _export}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
@@ -284,6 +290,26 @@ def _import(args) -> int:
     except OSError as exc:
         print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
+    return EXIT_OK
+
+
+def _export(args) -> int:
+    from envc.diagnostics import SpecError
+    from envc.exporters import export
+    from envc.output import write_atomic
+
+    try:
+        files, warnings = export(args.spec, args.to, args.output)
+    except SpecError as exc:
+        _report(exc.diagnostics)
+        return EXIT_INVALID
+    _report(warnings)
+    for path, text in files.items():
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            print(f"{path}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INVALID
     return EXIT_OK
 
 

@@ -40,7 +40,12 @@ def import_spec(source: str, output) -> str:
 
 def spec_text(data: dict, comment: str) -> str:
     """A spec's data as YAML (schema key order, values read back exactly), under a one-line comment."""
-    return f"# {comment}\n" + _dump(_in_schema_order(data))
+    return yaml_text(_in_schema_order(data), comment)
+
+
+def yaml_text(data: dict, comment: str) -> str:
+    """Any data as YAML in its own key order, values read back exactly, under a one-line comment."""
+    return f"# {comment}\n" + _dump(data)
 
 
 def _rebase_paths(data: dict, doc, source_folder: str, target_folder: str) -> dict:

@@ -1,0 +1,79 @@
+"""`envc export`: what other tools read, checked by reading it back with envc."""
+import shutil
+
+import pytest
+import yaml
+
+from conftest import REPO, run_envc
+
+GOLDEN = REPO / "golden"
+
+
+def pip_and_conda_steps(dockerfile: str) -> list:
+    """The lines of the conda and pip install steps: what an export must carry over exactly."""
+    lines, keep = [], False
+    for line in dockerfile.splitlines():
+        if line.startswith("RUN "):
+            keep = "envc-environment.yml" in line or "pip install" in line or "mkdir -p /opt/envc/context" in line
+        elif not line.startswith((" ", "\t")):
+            keep = False
+        if keep:
+            lines.append(line)
+    return lines
+
+
+@pytest.fixture
+def full(tmp_path):
+    return shutil.copytree(GOLDEN / "full", tmp_path / "full")
+
+
+def test_conda_export_reads_back_to_the_same_packages(full, capsys):
+    code, out, err = run_envc(["export", "envc.yml", "--to", "conda", "-o", "environment.yml"], full, capsys)
+    assert code == 0 and out == ""
+    for key in ("base", "system", "init", "labels"):
+        assert f"warning: '{key}' is not exported" in err
+    assert "'python' is not exported" not in err  # user_managed: false loses nothing
+    exported = yaml.safe_load((full / "environment.yml").read_text())
+    assert exported["variables"] == {"EXAMPLE_ENV_VAR": "EXAMPLE_VALUE"}
+    spec_steps = pip_and_conda_steps(run_envc(["compile", "envc.yml"], full, capsys)[1])
+    export_steps = pip_and_conda_steps(run_envc(["compile", "environment.yml"], full, capsys)[1])
+    assert export_steps == spec_steps and spec_steps
+
+
+def test_azureml_v2_export_reads_back(full, capsys):
+    code, out, err = run_envc(["export", "envc.yml", "--to", "azureml-v2", "-o", "azureml.yml"], full, capsys)
+    assert code == 0, err
+    assert "'base.platform' is not exported" in err and "'env' is not exported" not in err
+    exported = yaml.safe_load((full / "azureml.yml").read_text())
+    assert exported["conda_file"] == "azureml.conda.yml" and exported["tags"] == {"org.opencontainers.image.source": "https://example.org/repo"}
+    spec = run_envc(["compile", "envc.yml"], full, capsys)[1]
+    back = run_envc(["compile", "azureml.yml"], full, capsys)[1]
+    assert pip_and_conda_steps(back) == pip_and_conda_steps(spec)
+    assert "ENV EXAMPLE_ENV_VAR='EXAMPLE_VALUE'" in back and "LABEL org.opencontainers.image.source='https://example.org/repo'" in back
+
+
+def test_azureml_v2_export_of_a_build_context(tmp_path, capsys):
+    (tmp_path / "ctx" / "docker").mkdir(parents=True)
+    (tmp_path / "ctx" / "docker" / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY app.py /app.py\n")
+    (tmp_path / "ctx" / "app.py").write_text("print(1)\n")
+    (tmp_path / "envc.yml").write_text("name: ctx-env\nbase: {dockerfile: ctx/docker/Dockerfile, context: ctx}\n")
+    assert run_envc(["export", "envc.yml", "--to", "azureml-v2", "-o", "azureml.yml"], tmp_path, capsys)[0] == 0
+    assert yaml.safe_load((tmp_path / "azureml.yml").read_text())["build"] == {"path": "ctx", "dockerfile_path": "docker/Dockerfile"}
+    assert not (tmp_path / "azureml.conda.yml").exists()  # nothing to install, no conda file
+    assert run_envc(["compile", "azureml.yml"], tmp_path, capsys)[1].splitlines()[1:] == \
+        run_envc(["compile", "envc.yml"], tmp_path, capsys)[1].splitlines()[1:]
+    (tmp_path / "elsewhere").mkdir()
+    code, out, err = run_envc(["export", "envc.yml", "--to", "azureml-v2", "-o", "elsewhere/azureml.yml"], tmp_path, capsys)
+    assert code == 2 and "'ctx' would be outside the exported file's folder" in err
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_requirements_export(tmp_path, capsys):
+    case = shutil.copytree(GOLDEN / "pip-only-venv", tmp_path / "case")
+    code, out, err = run_envc(["export", "envc.yml", "--to", "requirements", "-o", "requirements.txt"], case, capsys)
+    assert code == 0 and "warning: 'base' is not exported" in err
+    lines = (case / "requirements.txt").read_text().splitlines()
+    assert lines[1:] == yaml.safe_load((case / "envc.yml").read_text())["pip"]["packages"]
+    code, _, err = run_envc(["export", "envc.yml", "--to", "requirements", "-o", "r.txt"], GOLDEN / "full", capsys)
+    assert code == 2 and "envc.yml:14:31: error: a requirements file cannot hold conda packages" in err
+    assert not (GOLDEN / "full" / "r.txt").exists()
