@@ -5,7 +5,6 @@ what the Dockerfile copies or inlines, and what the content hash covers.
 """
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """`envc import`: every input envc understands becomes a spec that compiles to the same bytes."""
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
