@@ -44,13 +44,12 @@ class _Relocator:
     def __init__(self, root: str, folder: str, doc):
         self.root, self.folder, self.doc, self.problems = root, folder, doc, []
 
-    def __call__(self, relative: str, at: tuple, base: str | None = None) -> str:
-        path = os.path.join(base or self.root, relative)
-        return os.path.relpath(path, self.folder).replace(os.sep, "/")
+    def __call__(self, relative: str) -> str:
+        return os.path.relpath(os.path.join(self.root, relative), self.folder).replace(os.sep, "/")
 
     def inside(self, relative: str, at: tuple) -> str:
         """For Azure ML's build context, which must sit below the exported file."""
-        moved = self(relative, at)
+        moved = self(relative)
         if moved == ".." or moved.startswith("../"):
             self.problems.append(error(self.doc.at(at), f"'{relative}' would be outside the exported file's folder: "
                                                         "export next to the spec or in a folder above it"))
@@ -74,7 +73,7 @@ def _pip_lines(doc, relocate) -> list:
         if isinstance(item, dict):
             lines += item.get("pip", [])
     lines += pip.get("packages", [])
-    lines += [f"-r {relocate(path, ('pip', 'requirements', i))}" for i, path in enumerate(pip.get("requirements", []))]
+    lines += [f"-r {relocate(path)}" for path in pip.get("requirements", [])]
     return lines
 
 

@@ -63,6 +63,8 @@ def register(source: str, version: str | None = None) -> tuple:
     from envc.pipeline import check
     from envc.specfile import spec_text
 
+    if not os.path.exists(source):  # re-registering a registered NAME[:VERSION]: its snapshot is the source
+        source = resolve(source) or source
     inputs, data = check(source)
     name, digest = data["name"], spec_hash(inputs, data)
     if version is not None and not REFERENCE.fullmatch(f"{name}:{version}"):

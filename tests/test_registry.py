@@ -47,6 +47,8 @@ def test_explicit_versions(registry, capsys):
     code, out, err = run_envc(["register", "envc.yml", "--version", "2024.1"], src, capsys)
     assert code == 2 and "web:2024.1 is already registered with other content" in err
     assert run_envc(["register", "envc.yml"], src, capsys)[1] == "web:1\n"  # numbers count apart from labels
+    assert run_envc(["register", "web:2024.1", "--version", "old"], src, capsys)[1] == "web:old\n"  # a copy of a version
+    assert run_envc(["show", "web:old"], src, capsys)[1] == run_envc(["show", "web:2024.1"], src, capsys)[1]
 
 
 def test_refusals(registry, capsys):
