@@ -13,8 +13,8 @@ import tempfile
 from contextlib import contextmanager
 
 from envc.diagnostics import SpecError
+from envc.lower import DEFAULT_BASE_IMAGE
 
-DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
 ENVIRONMENT_FILE, CONDA_FILE, DOCKERFILE = "azureml_environment.json", "conda_dependencies.yml", "BaseDockerfile"
 
 

@@ -119,7 +119,9 @@ def _azureml_v2(doc, relocate, destination: str) -> tuple:
         data["build"] = {"path": relocate.inside(context, ("base", "context") if "context" in base else ("base", "dockerfile")),
                          "dockerfile_path": posixpath.relpath(base["dockerfile"], context)}
     else:
-        image, address = base.get("image") or _default_image(), base.get("registry", {}).get("address")
+        from envc.lower import DEFAULT_BASE_IMAGE
+
+        image, address = base.get("image") or DEFAULT_BASE_IMAGE, base.get("registry", {}).get("address")
         data["image"] = image if not address or image.startswith(address + "/") else f"{address}/{image}"
     conda_keys = doc.data.get("conda") or doc.data.get("pip")
     dropped = {"system": "apt packages", "python": "the user-managed interpreter", "init": "init scripts"}
@@ -140,9 +142,3 @@ def _azureml_v2(doc, relocate, destination: str) -> tuple:
         data["tags"] = dict(doc.data["labels"])
     files = {destination: yaml_text(data, f"Exported by envc from environment '{doc.data['name']}'."), **files}
     return files, notes
-
-
-def _default_image() -> str:
-    from envc.lower import DEFAULT_BASE_IMAGE
-
-    return DEFAULT_BASE_IMAGE
