@@ -12,10 +12,11 @@ import os
 import tempfile
 from contextlib import contextmanager
 
+from envc.azureml import V1_CONDA_FILE as CONDA_FILE
+from envc.azureml import V1_DOCKERFILE as DOCKERFILE
 from envc.diagnostics import SpecError
+from envc.importers import AZUREML_V1_FILE as ENVIRONMENT_FILE
 from envc.lower import DEFAULT_BASE_IMAGE
-
-ENVIRONMENT_FILE, CONDA_FILE, DOCKERFILE = "azureml_environment.json", "conda_dependencies.yml", "BaseDockerfile"
 
 
 class CondaDependencies:

@@ -13,6 +13,7 @@ AZUREML_V2_KEYS = {"$schema", "name", "version", "description", "tags", "image",
                    "inference_config"}
 AZUREML_BUILD_KEYS = {"path", "dockerfile_path"}
 VERSION_LABEL = "org.opencontainers.image.version"
+V1_CONDA_FILE, V1_DOCKERFILE = "conda_dependencies.yml", "BaseDockerfile"  # beside azureml_environment.json
 AZUREML_V1_KEYS = {"name", "version", "environmentVariables", "python", "docker", "spark", "databricks", "r",
                    "inferencingStackVersion", "assetId"}
 AZUREML_V1_PYTHON_KEYS = {"userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment"}
@@ -95,7 +96,7 @@ def from_azureml_v1(doc: Document) -> Document:
              ("docker", "baseImage"): ("base", "image")}
     base = {}
     if "baseDockerfile" not in docker and "docker" in data:  # save_to_directory moved it to a file
-        base["dockerfile"] = "BaseDockerfile"
+        base["dockerfile"] = V1_DOCKERFILE
         moves[("docker",)] = ("base", "dockerfile")
     elif docker.get("baseImage"):
         base["image"] = docker["baseImage"]
@@ -113,7 +114,7 @@ def from_azureml_v1(doc: Document) -> Document:
         result["python"] = {"user_managed": True, "interpreter": python.get("interpreterPath") or "python"}
         moves[("python", "interpreterPath")] = ("python", "interpreter")
     else:  # decided by the JSON alone, not by which files exist: the result cache lists only files read
-        result["conda"] = {"file": "conda_dependencies.yml"}
+        result["conda"] = {"file": V1_CONDA_FILE}
         moves[("python",)] = ("conda", "file")
     if data.get("environmentVariables"):
         result["env"] = data["environmentVariables"]
