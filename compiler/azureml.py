@@ -17,6 +17,11 @@ V1_CONDA_FILE, V1_DOCKERFILE = "conda_dependencies.yml", "BaseDockerfile"  # bes
 AZUREML_V1_KEYS = {"name", "version", "environmentVariables", "python", "docker", "spark", "databricks", "r",
                    "inferencingStackVersion", "assetId"}
 AZUREML_V1_PYTHON_KEYS = {"userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment"}
+# The shape every part of a saved JSON must have before it is read (null is always allowed).
+AZUREML_V1_SHAPES = {("name",): str, ("python",): dict, ("docker",): dict, ("docker", "baseImageRegistry"): dict,
+                     ("docker", "platform"): dict, ("docker", "arguments"): list, ("environmentVariables",): dict,
+                     ("spark",): dict, ("databricks",): dict, ("python", "interpreterPath"): str,
+                     ("docker", "baseImageRegistry", "address"): str, ("docker", "platform", "architecture"): str}
 AZUREML_V1_DOCKER_KEYS = {"enabled", "baseImage", "baseDockerfile", "buildContext", "sharedVolumes", "shmSize", "arguments",
                           "baseImageRegistry", "platform"}
 
@@ -24,7 +29,8 @@ AZUREML_V1_DOCKER_KEYS = {"enabled", "baseImage", "baseDockerfile", "buildContex
 def from_azureml_v2(doc: Document) -> Document:
     """An Azure ML CLI v2 environment YAML: image, or a build context with its Dockerfile; conda_file;
     tags and version become image labels (as written: `cuda: 11.10` stays "11.10")."""
-    data, problems, notes = doc.data, [], []
+    data, notes = doc.data, []
+    problems = _shape_problems(doc, {("name",): str})
     for key in data:
         if key not in AZUREML_V2_KEYS:
             problems.append(error(doc.key_at((key,)), f"unknown key '{key}' in an Azure ML environment{did_you_mean(key, AZUREML_V2_KEYS)}"))
@@ -73,7 +79,10 @@ def from_azureml_v1(doc: Document) -> Document:
     conda_dependencies.yml and BaseDockerfile beside it. Settings of how Azure ML *runs* the image
     (docker.enabled, shmSize, arguments...) are not part of it; any that would change the image and
     that envc cannot honour is reported, never dropped silently."""
-    data, problems, notes = doc.data, [], []
+    data, notes = doc.data, []
+    problems = _shape_problems(doc, AZUREML_V1_SHAPES)
+    if problems:  # everything below reads these parts
+        raise SpecError(problems)
     problems += _unknown_keys(doc, (), AZUREML_V1_KEYS, "an Azure ML environment")
     python, docker = data.get("python") or {}, data.get("docker") or {}
     problems += _unknown_keys(doc, ("python",), AZUREML_V1_PYTHON_KEYS, "python")
@@ -138,10 +147,20 @@ def _v1_registry(doc: Document, registry: dict) -> tuple:
     return result, notes
 
 
+def _shape_problems(doc: Document, shapes: dict) -> list:
+    names = {dict: "a mapping", list: "a list", str: "a string"}
+    problems = []
+    for at, kind in shapes.items():
+        value = _get_in(doc.data, at)
+        if value is not None and not isinstance(value, kind):
+            problems.append(error(doc.at(at), f"expected {names[kind]}, got {type(value).__name__}"))
+    return problems
+
+
 def _unknown_keys(doc: Document, at: tuple, known: set, where: str) -> list:
     section = _get_in(doc.data, at)
     if not isinstance(section, dict):
-        return [] if section is None else [error(doc.at(at), "expected a mapping")]
+        return []  # _shape_problems reported it
     return [error(doc.key_at(at + (key,)), f"unknown key '{key}' in {where}{did_you_mean(key, known)}")
             for key in section if key not in known]
 

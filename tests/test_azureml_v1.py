@@ -60,3 +60,61 @@ def test_a_missing_saved_file_is_located(tmp_path, capsys):
     shutil.copy(SAVED / "azureml-v1-saved-conda" / "azureml_environment.json", tmp_path)
     code, out, err = run_envc(["compile", "."], tmp_path, capsys)
     assert code == 2 and "azureml_environment.json:8:15: error: no such file 'conda_dependencies.yml'" in err, err
+
+
+# Any value at any key Azure ML writes: exit 0 or 2 with located messages, never an internal error.
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.text(max_size=6), inner, max_size=3)), max_leaves=6)
+V1_KEYS = ["name", "version", "environmentVariables", "python", "docker", "spark", "databricks", "r", "inferencingStackVersion",
+           "assetId"]
+SECTION_KEYS = {"python": ["userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment"],
+                "docker": ["enabled", "baseImage", "baseDockerfile", "buildContext", "arguments", "baseImageRegistry", "platform"]}
+V2_KEYS = ["name", "version", "description", "tags", "image", "conda_file", "build", "os_type", "inference_config"]
+
+
+def _saved_json():
+    sections = {key: st.dictionaries(st.sampled_from(keys), VALUES, max_size=4) for key, keys in SECTION_KEYS.items()}
+    return st.dictionaries(st.sampled_from(V1_KEYS), VALUES, max_size=6).flatmap(
+        lambda top: st.fixed_dictionaries({k: sections[k] if k in sections else st.just(v) for k, v in top.items()}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(saved=_saved_json())
+def test_any_saved_json_is_an_answer_never_a_crash(tmp_path_factory, saved):
+    folder = tmp_path_factory.mktemp("v1")
+    (folder / "azureml_environment.json").write_text(json.dumps(saved))
+    (folder / "conda_dependencies.yml").write_text("dependencies: [python=3.10]\n")
+    _assert_answer(folder, ".")
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=st.dictionaries(st.sampled_from(V2_KEYS), VALUES, max_size=6))
+def test_any_v2_yaml_is_an_answer_never_a_crash(tmp_path_factory, spec):
+    folder = tmp_path_factory.mktemp("v2")
+    spec = {"$schema": "https://azuremlschemas.azureedge.net/latest/environment.schema.json", **spec}
+    (folder / "env.yml").write_text(json.dumps(spec))
+    _assert_answer(folder, "env.yml")
+
+
+def _assert_answer(folder, spec):
+    """envc in-process (hypothesis runs hundreds of examples), as the console script runs it."""
+    import contextlib
+    import io
+    import os
+
+    from envc.cli import main
+
+    err, cwd = io.StringIO(), os.getcwd()
+    try:
+        os.chdir(folder)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(["compile", spec, "--no-cache"])
+    finally:
+        os.chdir(cwd)
+    assert code in (0, 2), err.getvalue()
+    assert "internal error" not in err.getvalue(), err.getvalue()
+    if code == 2:
+        assert all(": error: " in line or ": warning: " in line for line in err.getvalue().splitlines() if line), err.getvalue()
