@@ -143,7 +143,7 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
     with tempfile.TemporaryDirectory(prefix="envc-build-") as folder:
         dockerfile = Path(folder) / "Dockerfile"
         dockerfile.write_text(compiled.dockerfile, encoding="utf-8")
-        command = engine.build_command(dockerfile, Path(spec).resolve().parent, tag, secrets,
+        command = engine.build_command(dockerfile, compiled.context, tag, secrets,
                                        compiled.image.base.platform, engine_args)
         print(f"envc: building {tag} with {engine.name}", file=out)
         env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None

@@ -9,8 +9,9 @@ from envc.inputs import gather
 from envc.validate import check_schema
 
 
-class Compiled(namedtuple("Compiled", "dockerfile warnings image spec files")):
+class Compiled(namedtuple("Compiled", "dockerfile warnings image spec files context")):
     """warnings: Diagnostics of severity "warning". image: the envc.ir.Image the text was rendered from.
+    context: the folder the Dockerfile is built from (the spec's; a saved Azure ML folder; a registry snapshot).
     spec: the spec's data as validated (e.g. registry credential references for `envc build`).
     files: (absolute path, bytes) of every referenced file, as read.
     """
@@ -51,4 +52,4 @@ def compile_spec(path) -> Compiled:
 
     inputs, original = check(path)
     image = lower(inputs, original)
-    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files())
+    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files(), inputs.doc.root.resolve())

@@ -139,3 +139,28 @@ def test_registry_credentials_are_resolved_by_reference_and_never_printed(tmp_pa
     assert SECRET not in result.stdout + result.stderr
     unset = envc(["build", spec, "--engine", "buildah"], engine_env)
     assert unset.returncode == 2 and "ENVC_TEST_USER" in unset.stderr
+
+
+def test_saved_folders_and_registered_versions_build_from_their_own_folder(engine_env, tmp_path):
+    """The build context is where the spec's files are: inside a saved Azure ML folder, or in the
+    registry's snapshot, not the folder around it or the working directory."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "azureml_environment.json").write_text(
+        '{"name": "e2e-saved", "python": {"userManagedDependencies": true, "interpreterPath": "/usr/bin/python3"},'
+        ' "docker": {"baseImage": null}}')
+    (saved / "BaseDockerfile").write_text(f"FROM {engine.BASE_TAG}\nCOPY marker.txt /opt/marker.txt\n")
+    (saved / "marker.txt").write_text(f"{tmp_path.name}\n")
+    built = envc(["build", "saved", *BUILD_ARGS], engine_env, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    registry = {"ENVC_REGISTRY": str(tmp_path / "registry")}
+    assert envc(["register", "saved"], {**engine_env, **registry}, cwd=tmp_path).stdout == "e2e-saved:1\n"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = envc(["build", "e2e-saved:1", "--force", *BUILD_ARGS], {**engine_env, **registry}, cwd=elsewhere)
+    assert again.returncode == 0, again.stderr
+    tag = again.stdout.strip()
+    assert tag == built.stdout.strip()  # the same content hash, so the same tag
+    proc = engine.run(tag, ["cat", "/opt/marker.txt"], engine_env)
+    assert proc.stdout == f"{tmp_path.name}\n", proc.stderr
+    subprocess.run(["buildah", "rmi", tag], env={**os.environ, **engine_env}, capture_output=True)
