@@ -154,14 +154,19 @@ def compile_command(spec: str, output, check: bool, use_cache: bool, locked: boo
     if output is None:
         sys.stdout.write(dockerfile)
         return EXIT_OK
+    return EXIT_OK if _write(output, dockerfile) else EXIT_INVALID
+
+
+def _write(path, text: str) -> bool:
+    """Write atomically (a failure leaves the old file as it was); say why it failed."""
     from envc.output import write_atomic
 
     try:
-        write_atomic(output, dockerfile)
+        write_atomic(path, text)
     except OSError as exc:
-        print(f"{output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
+        print(f"{path}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _check(args) -> int:
@@ -283,20 +288,12 @@ def _import(args) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    from envc.output import write_atomic
-
-    try:
-        write_atomic(args.output, text)
-    except OSError as exc:
-        print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
+    return EXIT_OK if _write(args.output, text) else EXIT_INVALID
 
 
 def _export(args) -> int:
     from envc.diagnostics import SpecError
     from envc.exporters import export
-    from envc.output import write_atomic
 
     try:
         files, warnings = export(args.spec, args.to, args.output)
@@ -304,13 +301,7 @@ def _export(args) -> int:
         _report(exc.diagnostics)
         return EXIT_INVALID
     _report(warnings)
-    for path, text in files.items():
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            print(f"{path}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INVALID
-    return EXIT_OK
+    return EXIT_OK if all(_write(path, text) for path, text in files.items()) else EXIT_INVALID
 
 
 def _register(args) -> int:
