@@ -189,9 +189,7 @@ def _azureml_build_problems(doc: Document, build) -> list:
 
 def _as_written(doc: Document, at: tuple) -> str:
     """A scalar as the file spells it: YAML reads 2.10 as the number 2.1, a label must keep "2.10"."""
-    value = doc.data
-    for key in at:
-        value = value[key]
+    value = _get_in(doc.data, at)
     if isinstance(value, (str, dict, list)):
         return value  # a mapping or list is left for the schema to report where it is
     return doc.raw_scalars.get(at, "" if value is None else str(value))

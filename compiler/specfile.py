@@ -29,11 +29,11 @@ def import_spec(source: str, output) -> str:
         raise SpecError([error(Location(display_name(source)), "is already an envc spec: nothing to import")])
     if output is not None and os.path.exists(output) and os.path.samefile(source, output):
         raise SpecError([error(Location(display_name(source)), "-o names the file being imported: write the spec elsewhere")])
-    _, data = check(source)  # every problem compile would report, before anything is written
-    doc = load(source)
-    source_folder = os.path.abspath(doc.root)  # a saved Azure ML folder is its own root
+    inputs, data = check(source)  # every problem compile would report, before anything is written
+    source_folder = os.path.abspath(inputs.doc.root)  # a saved Azure ML folder is its own root
     target_folder = os.path.dirname(os.path.abspath(output)) if output is not None else source_folder
-    data = _rebase_paths(data, doc, source_folder, target_folder)
+    if source_folder != target_folder:
+        data = _rebase_paths(data, load(source), source_folder, target_folder)  # loaded again for unspliced locations
     relative_source = os.path.relpath(os.path.abspath(source), target_folder).replace(os.sep, "/")
     return spec_text(data, f"Imported by envc {__version__} from {relative_source}: edit this spec from now on.")
 
@@ -49,8 +49,6 @@ def yaml_text(data: dict, comment: str) -> str:
 
 
 def _rebase_paths(data: dict, doc, source_folder: str, target_folder: str) -> dict:
-    if source_folder == target_folder:
-        return data
     data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}
     problems = []
 
