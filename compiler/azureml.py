@@ -3,11 +3,13 @@ azureml-core's Environment.save_to_directory (v1). Split from envc.importers, wh
 module only for these inputs."""
 from __future__ import annotations
 
+import os
 import posixpath
 
 from envc.diagnostics import SpecError, did_you_mean, error, warning
 from envc.document import Document
 from envc.importers import environment_name, remap
+from envc.paths import stem
 
 AZUREML_V2_KEYS = {"$schema", "name", "version", "description", "tags", "image", "conda_file", "build", "os_type",
                    "inference_config"}
@@ -51,7 +53,7 @@ def from_azureml_v2(doc: Document) -> Document:
         problems.append(error(doc.at(("tags",)), "expected a mapping of tag names to values"))
     if problems:
         raise SpecError(problems)
-    result = {"name": environment_name(data.get("name"), doc.path.stem)}
+    result = {"name": environment_name(data.get("name"), stem(doc.path))}
     moves = {("name",): ("name",), ("tags",): ("labels",), ("image",): ("base", "image"), ("conda_file",): ("conda", "file")}
     if "description" in data:
         result["description"] = data["description"]
@@ -100,7 +102,7 @@ def from_azureml_v1(doc: Document) -> Document:
         notes.append(warning(doc.at(("docker", "arguments")), "'docker.arguments' is ignored: they are `docker run` flags, not part of the image"))
     if problems:
         raise SpecError(problems)
-    result = {"name": environment_name(data.get("name"), doc.path.parent.name)}
+    result = {"name": environment_name(data.get("name"), os.path.basename(os.path.dirname(doc.path)))}
     moves = {("name",): ("name",), ("environmentVariables",): ("env",), ("version",): ("labels", VERSION_LABEL),
              ("docker", "baseImage"): ("base", "image")}
     base = {}

@@ -38,7 +38,7 @@ class Engine(namedtuple("Engine", "name path")):
             return [self.path, "image", "exists", tag]
         return [self.path, "image", "inspect", tag]
 
-    def build_command(self, dockerfile: Path, context: Path, tag: str, secrets, platform, extra) -> list:
+    def build_command(self, dockerfile: Path, context: str, tag: str, secrets, platform, extra) -> list:
         verb = ["bud"] if self.name == "buildah" else ["build"]
         layers = ["--layers"] if self.name != "docker" else []
         command = [self.path, *verb, *layers, "-f", str(dockerfile), "-t", tag]

@@ -5,9 +5,9 @@ packages become pinned, hashed requirement lines for the pip layer.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import namedtuple
-from pathlib import Path
 
 from envc.diagnostics import Location, SpecError, error
 
@@ -22,18 +22,19 @@ class Lock(namedtuple("Lock", "explicit pip_lines")):
     __slots__ = ()
 
 
-def read_lock(path: Path, display: str, platform: str | None) -> Lock:
+def read_lock(path: str, display: str, platform: str | None) -> Lock:
     """The lock at path for the image's platform (linux-64 unless base.platform says otherwise)."""
-    if path.suffix in (".yml", ".yaml"):
+    if os.path.splitext(path)[1] in (".yml", ".yaml"):
         return _unified(path, PLATFORMS.get(platform or "linux/amd64", "linux-64"))
-    text = path.read_text(encoding="utf-8", errors="replace")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
     if not _EXPLICIT.search(text):
         raise SpecError([error(Location(display), "is not an explicit lock file (no @EXPLICIT line): create one with "
                                                   "`conda list --explicit --md5` or conda-lock")])
     return Lock(tuple(text.splitlines()), ())
 
 
-def _unified(path: Path, platform: str) -> Lock:
+def _unified(path: str, platform: str) -> Lock:
     from envc.yamlsource import load_yaml
 
     doc = load_yaml(path)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 from functools import lru_cache
-from pathlib import Path
 
 from envc.diagnostics import Location
+from envc.paths import is_inside
 
 Path_ = tuple  # a path into the data: keys and list indexes, e.g. ("conda", "dependencies", 2)
 
@@ -19,7 +19,7 @@ class Document(namedtuple("Document", "data path locations key_locations raw_sca
     locations at *their* files, so every later stage reports problems where the user
     can fix them.
 
-    path: the file that defines the environment; relative paths resolve from its folder.
+    path: the file that defines the environment (a str); relative paths resolve from its folder.
     locations, key_locations: Path_ -> Location of the value node / of the mapping key.
     raw_scalars: Path_ -> source text of non-string scalars.
     notes: warnings found while loading (e.g. an ignored conda `prefix`).
@@ -29,8 +29,9 @@ class Document(namedtuple("Document", "data path locations key_locations raw_sca
     __slots__ = ()
 
     @property
-    def root(self) -> Path:
-        return self.path.parent
+    def root(self) -> str:
+        """The spec's folder: relative paths resolve from it, and it is the build context."""
+        return os.path.dirname(self.path) or "."
 
     def at(self, path: Path_) -> Location:
         """Location of the value at path, or of its nearest located ancestor."""
@@ -45,14 +46,14 @@ class Document(namedtuple("Document", "data path locations key_locations raw_sca
         return self.key_locations.get(tuple(path)) or self.at(path)
 
 
-def display_name(path: Path) -> str:
+def display_name(path) -> str:
     """Paths in messages as the user typed them, relative to the working folder when inside it."""
-    return _display_name(str(path), os.getcwd())
+    return _display_name(os.fspath(path), os.getcwd())
 
 
 @lru_cache(maxsize=1024)
 def _display_name(path: str, cwd: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
-    except ValueError:
+    resolved, folder = os.path.realpath(path), os.path.realpath(cwd)
+    if not is_inside(resolved, folder):
         return path
+    return os.path.relpath(resolved, folder)

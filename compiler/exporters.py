@@ -25,7 +25,7 @@ def export(spec: str, to: str, destination: str) -> tuple:
     inputs, _ = check(spec)
     doc = inputs.doc  # conda.file already spliced in: its packages are exported, not its path
     folder = os.path.dirname(os.path.abspath(destination))
-    relocate = _Relocator(str(doc.root.resolve()), folder, doc)
+    relocate = _Relocator(os.path.realpath(doc.root), folder, doc)
     if to == "conda":
         text, notes = _conda(doc, relocate, dropped=_DOCKER_ONLY)
         files = {destination: text}

@@ -6,11 +6,12 @@ exists once.
 """
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 from envc.diagnostics import Location, SpecError, did_you_mean, error, warning
 from envc.document import Document, display_name
+from envc.paths import stem
 from envc.yamlsource import load_yaml
 
 ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
@@ -22,21 +23,21 @@ AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.
 
 def load(path) -> Document:
     """Load any supported input as an envc-shaped Document (not yet validated)."""
-    path = Path(path)
-    if not path.exists():  # perhaps a registered NAME[:VERSION] (a file of that name wins)
+    path = os.fspath(path) or "."
+    if not os.path.exists(path):  # perhaps a registered NAME[:VERSION] (a file of that name wins)
         from envc.registry import resolve
 
-        path = Path(resolve(str(path)) or path)
-    if path.is_dir() and (path / AZUREML_V1_FILE).is_file():
-        path = path / AZUREML_V1_FILE
-    elif path.is_dir():
+        path = resolve(path) or path
+    if os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
+        path = os.path.join(path, AZUREML_V1_FILE)
+    elif os.path.isdir(path):
         raise SpecError([error(Location(display_name(path)), "is a directory: give an envc spec, a conda environment.yml, a requirements.txt, "
                                                              f"or a folder saved by Azure ML's Environment.save_to_directory ({AZUREML_V1_FILE})")])
-    if path.name == AZUREML_V1_FILE:
+    if os.path.basename(path) == AZUREML_V1_FILE:
         from envc.azureml import from_azureml_v1
 
         return from_azureml_v1(load_yaml(path))
-    if path.suffix.lower() in REQUIREMENTS_SUFFIXES:
+    if _suffix(path) in REQUIREMENTS_SUFFIXES:
         return from_requirements(path)
     doc = load_yaml(path)
     kind = yaml_kind(doc.data)
@@ -53,12 +54,16 @@ def load(path) -> Document:
 
 def input_kind(path) -> str:
     """'requirements', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
-    path = Path(path)
-    if path.suffix.lower() in REQUIREMENTS_SUFFIXES:
+    path = os.fspath(path)
+    if _suffix(path) in REQUIREMENTS_SUFFIXES:
         return "requirements"
-    if path.name == AZUREML_V1_FILE or (path / AZUREML_V1_FILE).is_file():
+    if os.path.basename(path) == AZUREML_V1_FILE or os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
         return "azureml-v1"
-    return yaml_kind(load_yaml(path).data) if path.is_file() else "envc"
+    return yaml_kind(load_yaml(path).data) if os.path.isfile(path) else "envc"
+
+
+def _suffix(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
 
 
 def yaml_kind(data: dict) -> str:
@@ -95,7 +100,7 @@ def from_conda(doc: Document) -> Document:
     if "prefix" in doc.data:
         notes.append(warning(doc.key_at(("prefix",)), "'prefix' is ignored: envc installs the environment at /opt/envc/env inside the image"))
     conda = {k: doc.data[k] for k in ("channels", "dependencies") if k in doc.data}
-    data = {"name": environment_name(doc.data.get("name"), doc.path.stem), "conda": conda}
+    data = {"name": environment_name(doc.data.get("name"), stem(doc.path)), "conda": conda}
     moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
     if "variables" in doc.data:
         data["env"] = doc.data["variables"]
@@ -124,7 +129,7 @@ def from_mlflow_python_env(doc: Document) -> Document:
     if problems:
         raise SpecError(problems)
     pip_lines = lists["build_dependencies"] + lists["dependencies"]
-    data = {"name": environment_name(None, doc.path.stem),
+    data = {"name": environment_name(None, stem(doc.path)),
             "conda": {"dependencies": [f"python={python}", {"pip": pip_lines}]}}
     moves = {("python",): ("conda", "dependencies", 0)}
     offset = len(lists["build_dependencies"])
@@ -136,12 +141,12 @@ def from_mlflow_python_env(doc: Document) -> Document:
     return remap(doc, data, moves)
 
 
-def from_requirements(path: Path) -> Document:
+def from_requirements(path: str) -> Document:
     """A requirements.txt: a pip-only environment installing that file."""
     name = display_name(path)
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise SpecError([error(Location(name), "no such file")])
-    data = {"name": environment_name(None, path.stem), "pip": {"requirements": [path.name]}}
+    data = {"name": environment_name(None, stem(path)), "pip": {"requirements": [os.path.basename(path)]}}
     return Document(data, path, {(): Location(name)}, {}, {})
 
 

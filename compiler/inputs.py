@@ -5,12 +5,12 @@ what the Dockerfile copies or inlines, and what the content hash covers.
 """
 from __future__ import annotations
 
+import os
 from collections import namedtuple
-from pathlib import Path
 
 from envc.diagnostics import Location, SpecError, error
 from envc.document import Document, display_name
-from envc.paths import resolve_inside
+from envc.paths import read_bytes, relative_to, resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
 CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout
@@ -37,8 +37,8 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
 
     def read_files(self) -> tuple:
         """(absolute path, bytes) of every referenced file, as read."""
-        root = self.doc.root.resolve()
-        return tuple((str(root / relative), content) for relative, content in self.files)
+        root = os.path.realpath(self.doc.root)
+        return tuple((os.path.join(root, relative), content) for relative, content in self.files)
 
 
 def gather(doc: Document) -> Inputs:
@@ -56,7 +56,7 @@ def gather(doc: Document) -> Inputs:
     if "file" in conda:
         path = reader.file(("conda", "file"))
         if path:
-            doc, pip_base = reader.splice_conda_file(path), path.parent
+            doc, pip_base = reader.splice_conda_file(path), os.path.dirname(path)
     lock = None
     if "lock" in conda:
         path = reader.file(("conda", "lock"))
@@ -80,29 +80,28 @@ def gather(doc: Document) -> Inputs:
 class _Reader:
     def __init__(self, doc: Document):
         self.doc = doc
-        self.root = doc.root.resolve()
+        self.root = os.path.realpath(doc.root)
         self.problems: list = []
         self.files: dict = {}
         self.requirement_files: list = []
         self.generated: dict = {}
         self.requirements: list = []
 
-    def file(self, at: tuple, base: Path | None = None, written: str | None = None) -> Path | None:
+    def file(self, at: tuple, base: str | None = None, written: str | None = None) -> str | None:
+        """The resolved path of the file at `at` (relative to base, default the spec's folder), now read."""
         written = written if written is not None else _get(self.doc.data, at)
-        target, problem = resolve_inside((base or self.doc.root) / written, self.root, written)
+        target, problem = resolve_inside(os.path.join(base or self.doc.root, written), self.root, written)
         if problem:
             self.problems.append(error(self.doc.at(at), problem))
             return None
-        self.files[self.relative(target)] = target.read_bytes()
+        self.files[relative_to(target, self.root)] = read_bytes(target)
         return target
 
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-    def check_dockerfile(self, path: Path, at: tuple) -> str:
+    def check_dockerfile(self, path: str, at: tuple) -> str:
         from envc.basedockerfile import escape_directives, from_images
 
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
         where = display_name(path)
         for number, escape in escape_directives(text):
             if escape != "\\":
@@ -111,7 +110,7 @@ class _Reader:
             self.problems.append(error(self.doc.at(at), "the base Dockerfile has no FROM instruction"))
         return text
 
-    def read_copied_files(self, text: str, dockerfile: Path, context: str) -> None:
+    def read_copied_files(self, text: str, dockerfile: str, context: str) -> None:
         """Every build-context file the base Dockerfile's COPY/ADD reads, for the content hash.
 
         Sources are checked where Docker would fail late (nothing matches) or differently from the
@@ -134,28 +133,27 @@ class _Reader:
                         problem = (f"{copy.keyword} source '{source}' is not in the build context "
                                    f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
                     for match in matches:
-                        problem = problem or self.copied(Path(match), source)
+                        problem = problem or self.copied(match, source)
                 if problem:
                     self.problems.append(error(Location(where, copy.line, 1), problem))
 
-    def copied(self, path: Path, written: str):
+    def copied(self, path: str, written: str):
         """Read a file or a folder's files, as COPY reads them; the problem when one is outside the spec's folder."""
-        files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if not p.is_dir())
-        for file in files:
+        for file in _files_under(path) if os.path.isdir(path) else [path]:
             target, problem = resolve_inside(file, self.root, written)
             if problem:
                 return problem
-            self.files[self.relative(target)] = target.read_bytes()
+            self.files[relative_to(target, self.root)] = read_bytes(target)
         return None
 
-    def folder(self, at: tuple) -> Path | None:
+    def folder(self, at: tuple) -> str | None:
         written = _get(self.doc.data, at)
-        target, problem = resolve_inside(self.doc.root / written, self.root, written, folder=True)
+        target, problem = resolve_inside(os.path.join(self.doc.root, written), self.root, written, folder=True)
         if problem:
             self.problems.append(error(self.doc.at(at), problem))
         return target
 
-    def splice_conda_file(self, path: Path) -> Document:
+    def splice_conda_file(self, path: str) -> Document:
         """The spec with the conda file's channels, dependencies and variables in place of conda.file."""
         from envc.importers import from_conda
         from envc.validate import check_schema
@@ -179,7 +177,7 @@ class _Reader:
             locations.update({k: v for k, v in conda_doc.locations.items() if k[:1] == ("env",) and k not in self.doc.locations})
         return self.doc._replace(data=data, locations=locations, notes=self.doc.notes + conda_doc.notes)
 
-    def read_lock(self, path: Path, platform):
+    def read_lock(self, path: str, platform):
         from envc.condalock import read_lock
 
         try:
@@ -208,7 +206,7 @@ class _Reader:
                 except SpecSyntaxError as exc:
                     self.problems.append(exc.at(doc.at(("conda", "dependencies", i))))
 
-    def pip_args(self, doc: Document, conda_pip_base: Path) -> list:
+    def pip_args(self, doc: Document, conda_pip_base: str) -> list:
         """Arguments for the one `pip install` of the pip stage, checked line by line."""
         self.doc = doc
         pip = doc.data.get("pip", {})
@@ -227,7 +225,7 @@ class _Reader:
             args += self.include(("pip", "requirements", j), written, doc.root)
         return args
 
-    def line_args(self, at: tuple, text: str, base: Path, options: bool) -> list:
+    def line_args(self, at: tuple, text: str, base: str, options: bool) -> list:
         where = self.doc.at(at)
         parsed = parse_line(strip_comment(text), where)
         args = []
@@ -251,7 +249,7 @@ class _Reader:
                 args.append((OPTION_FLAGS[item.kind], item.value))
         return args
 
-    def include(self, at: tuple, written: str, base: Path, flag: str = "-r") -> list:
+    def include(self, at: tuple, written: str, base: str, flag: str = "-r") -> list:
         path = self.file(at, base, written)
         if path is None:
             return []
@@ -259,10 +257,10 @@ class _Reader:
         self.problems.extend(tree.problems)
         self.requirements.extend(line for line in tree.lines if line.kind in ("requirement", "url"))
         for relative, file in tree.files:
-            self.files[relative] = file.read_bytes()
+            self.files[relative] = read_bytes(file)
             if relative not in self.requirement_files:
                 self.requirement_files.append(relative)
-        return [(flag, f"{CONTEXT_DIR}/{self.relative(path)}")]
+        return [(flag, f"{CONTEXT_DIR}/{relative_to(path, self.root)}")]
 
 
 def installer(doc: Document) -> str:
@@ -271,6 +269,12 @@ def installer(doc: Document) -> str:
 
     default = schema()["properties"]["pip"]["properties"]["installer"]["default"]
     return doc.data.get("pip", {}).get("installer", default)
+
+
+def _files_under(folder: str) -> list:
+    """Every file below folder, as COPY takes them: symlinked folders are not entered."""
+    found = [os.path.join(parent, name) for parent, _, names in os.walk(folder) for name in names]
+    return sorted(found, key=lambda path: path.split(os.sep))
 
 
 def _get(data, path):

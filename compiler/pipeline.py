@@ -1,6 +1,7 @@
 """load -> validate -> gather inputs -> lower -> emit, as one call per spec."""
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 
 from envc.diagnostics import SpecError
@@ -52,4 +53,4 @@ def compile_spec(path) -> Compiled:
 
     inputs, original = check(path)
     image = lower(inputs, original)
-    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files(), inputs.doc.root.resolve())
+    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files(), os.path.realpath(inputs.doc.root))

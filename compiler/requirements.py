@@ -6,9 +6,9 @@ in), is a located error instead of a build failing twenty minutes later.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import namedtuple
-from pathlib import Path
 
 from envc.diagnostics import Location, error
 
@@ -77,20 +77,23 @@ def parse_line(text: str, where: Location) -> list:
 class RequirementsFile(namedtuple("RequirementsFile", "lines files problems")):
     """A requirements file and everything it pulls in: the lines, the files to copy, the problems.
 
-    files: (posix path relative to the spec's folder, Path), in include order; inlined in the pip layer.
+    files: (posix path relative to the spec's folder, resolved path), in include order; inlined in the pip layer.
     """
 
     __slots__ = ()
 
 
-def read_requirements(path: Path, root: Path, display, chain=()) -> RequirementsFile:
-    """Parse a requirements file, following -r/-c includes (relative to the including file)."""
-    from envc.paths import resolve_inside
+def read_requirements(path: str, root: str, display, chain=()) -> RequirementsFile:
+    """Parse a requirements file, following -r/-c includes (relative to the including file).
 
+    path and root are resolved paths, path inside root.
+    """
+    from envc.paths import relative_to, resolve_inside
     from envc.quoting import unrepresentable
 
-    lines, files, problems = [], [(path.relative_to(root).as_posix(), path)], []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    lines, files, problems = [], [(relative_to(path, root), path)], []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
     for number, raw in enumerate(text.splitlines(), 1):
         bad = unrepresentable(raw)
         if bad is not None:
@@ -104,7 +107,7 @@ def read_requirements(path: Path, root: Path, display, chain=()) -> Requirements
             lines.append(item)
             if item.kind not in ("include", "constraint"):
                 continue
-            target, problem = resolve_inside(path.parent / item.value, root, item.value)
+            target, problem = resolve_inside(os.path.join(os.path.dirname(path), item.value), root, item.value)
             if problem:
                 problems.append(error(where, problem))
             elif target in chain + (path,):

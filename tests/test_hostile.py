@@ -190,6 +190,17 @@ def test_symlink_out_of_the_spec_folder_is_an_error(tmp_path, capsys):
     assert "is a symlink pointing outside the spec's folder" in capsys.readouterr().err
 
 
+def test_symlink_loop_is_a_located_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "req.txt").symlink_to(tmp_path / "loop.txt")
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "req.txt")
+    (tmp_path / "envc.yml").write_text("name: s\npip:\n  requirements: [req.txt]\n")
+    assert main(["compile", "envc.yml"]) == 2
+    err = capsys.readouterr().err
+    assert "envc.yml:3:18: error: 'req.txt' cannot be used: Too many levels of symbolic links" in err
+    assert str(tmp_path) not in err  # no absolute path leaks into the message
+
+
 @pytest.fixture
 def previous(tmp_path):
     spec = tmp_path / "envc.yml"
