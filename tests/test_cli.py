@@ -84,3 +84,12 @@ def test_console_script_same_output_whatever_the_hash_seed(tmp_path):
 def test_unwritable_output_is_an_error_not_a_traceback(spec, capsys):
     code, _, err = run_envc(["compile", spec, "-o", spec.parent / "no-such-dir" / "Dockerfile"], spec.parent, capsys)
     assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_a_run_pauses_garbage_collection_only_while_it_lasts(spec, tmp_path, capsys):
+    import gc
+
+    assert gc.isenabled()
+    for argv in (["compile", str(spec)], ["compile", "missing.yml"], ["frobnicate"]):
+        run_envc(argv, tmp_path, capsys)
+        assert gc.isenabled(), argv  # a caller in the same process keeps its collector
