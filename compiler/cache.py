@@ -6,7 +6,7 @@ any changed byte, or a path that now resolves somewhere else, is a miss. Only su
 cached: a failure may depend on a file that does not exist yet. Stored under
 $XDG_CACHE_HOME/envc (default ~/.cache/envc); `--no-cache` bypasses it.
 
-Kept to os, marshal and sha256: this module is the pre-commit fast path (json and hashlib
+Kept to os, marshal, functools and sha256: this module is the pre-commit fast path (json and hashlib
 would add a quarter of an interpreter start).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import marshal
 import os
 import sys
+from functools import lru_cache
 
 try:
     from _sha256 import sha256  # CPython's builtin, ~0.2 ms to import; hashlib loads OpenSSL (~3 ms)
@@ -39,10 +40,11 @@ def directory() -> str:
     return os.path.join(base, "envc")
 
 
-def _code_fingerprint() -> bytes:
+@lru_cache(maxsize=1)  # once per process: a compile both looks up and stores
+def _code_fingerprint(package: str) -> bytes:
     """envc's own files (sizes and mtimes): an upgrade or an edit of envc invalidates everything."""
     digest = sha256()
-    roots = [_PACKAGE] + [os.path.join(os.path.dirname(_PACKAGE), d) for d in ("schemas", "grammar")]
+    roots = [package] + [os.path.join(os.path.dirname(package), d) for d in ("schemas", "grammar")]
     for root in roots:
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -53,7 +55,7 @@ def _code_fingerprint() -> bytes:
 
 
 def _entry_path(spec: str, spec_bytes: bytes) -> str:
-    key = sha256(_code_fingerprint() + sys.version.encode() + b"\0" + os.getcwd().encode() + b"\0"
+    key = sha256(_code_fingerprint(_PACKAGE) + sys.version.encode() + b"\0" + os.getcwd().encode() + b"\0"
                          + os.path.abspath(spec).encode() + b"\0" + spec_bytes).hexdigest()
     return os.path.join(directory(), key[:2], key + ".marshal")  # marshal: per Python version, hence the key
 

@@ -53,7 +53,7 @@ KNOWN_SUBDIRS = frozenset((
     "linux-armv6l", "linux-armv7l", "linux-ppc64", "linux-ppc64le", "linux-riscv64", "linux-s390x",
     "osx-64", "osx-arm64", "win-32", "win-64", "win-arm64", "zos-z",
 ))
-_BARE_VALUE = re.compile(r"[A-Za-z0-9_.*+!/:@-]+")
+_BARE_VALUE = r"[A-Za-z0-9_.*+!/:@-]+"  # patterns off the common path stay strings: re compiles (and caches) them on first use
 
 
 class MatchSpec(namedtuple("MatchSpec", "name version build channel subdir brackets",
@@ -85,9 +85,10 @@ class MatchSpec(namedtuple("MatchSpec", "name version build channel subdir brack
 _RELEASE = r"\d+(?:\.\d+)*"
 SIMPLE_MATCHSPEC = re.compile(rf"(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)(?P<version>(?:==|=|>=|<=|>|<|!=){_RELEASE}"
                               rf"(?:,(?:==|>=|<=|>|<|!=){_RELEASE})*)?", re.ASCII)
-_PEP440 = rf"(?:\d+!)?{_RELEASE}(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
-_PEP440_CLAUSE = (rf"(?:(?:==|!=)[ \t]*(?:(?:\d+!)?{_RELEASE}\.\*|{_PEP440})|(?:<=|>=|<|>)[ \t]*{_PEP440}"
-                  rf"|~=[ \t]*(?:\d+!)?\d+(?:\.\d+)+(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)")
+_SUFFIXES = r"(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
+# Each part written once: this pattern's compile is start-up time for every spec with pip packages.
+_PEP440_CLAUSE = (rf"(?:(?:[=!<>]=|[<>])[ \t]*(?:\d+!)?{_RELEASE}{_SUFFIXES}|[=!]=[ \t]*(?:\d+!)?{_RELEASE}\.\*"
+                  rf"|~=[ \t]*(?:\d+!)?\d+(?:\.\d+)+{_SUFFIXES})")
 _PEP508_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 SIMPLE_REQUIREMENT = re.compile(rf"(?P<name>{_PEP508_NAME})(?:\[{_PEP508_NAME}(?:,{_PEP508_NAME})*\])?"
                                 rf"(?:[ \t]*{_PEP440_CLAUSE}(?:[ \t]*,[ \t]*{_PEP440_CLAUSE})*)?", re.ASCII)
@@ -135,7 +136,7 @@ def render_matchspec(spec: MatchSpec) -> str:
 
 
 def _quote_bracket(value: str) -> str:
-    if _BARE_VALUE.fullmatch(value):
+    if re.fullmatch(_BARE_VALUE, value):
         return value
     return f"'{value}'" if "'" not in value else f'"{value}"'
 
@@ -192,9 +193,9 @@ OPTION_NAMES = {
 LINE_KINDS = {"--requirement": "include", "--constraint": "constraint", "--editable": "editable"}
 HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}  # the algorithms pip accepts
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".tar.lz", ".tlz")
-_EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_WHEEL = re.compile(r"/([A-Za-z0-9][A-Za-z0-9._]*)-[^/-]+(?:-[^/-]+){2,3}\.whl$")
-_OPERATOR_AT_END = re.compile(r"(===|==|!=|<=|>=|~=|<|>)\s*(?=$|[,;])")
+_EGG = r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)"
+_WHEEL = r"/([A-Za-z0-9][A-Za-z0-9._]*)-[^/-]+(?:-[^/-]+){2,3}\.whl$"
+_OPERATOR_AT_END = r"(===|==|!=|<=|>=|~=|<|>)\s*(?=$|[,;])"
 
 
 class PipLine(namedtuple("PipLine", "kind value name options hashes", defaults=("", None, (), ()))):
@@ -315,10 +316,10 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _url_name(url: str):
-    egg = _EGG.search(url)
+    egg = re.search(_EGG, url)
     if egg:
         return egg.group(1)
-    wheel = _WHEEL.search(url.split("#", 1)[0].split("?", 1)[0])
+    wheel = re.search(_WHEEL, url.split("#", 1)[0].split("?", 1)[0])
     return wheel.group(1) if wheel else None
 
 
@@ -350,7 +351,7 @@ def _explain_packaging(message: str, text: str):
     caret = 0
     if len(lines) >= 3 and "^" in lines[2]:
         caret = max(0, lines[2].index("^") - (len(lines[1]) - len(lines[1].lstrip())))
-    operator = _OPERATOR_AT_END.match(text, caret)
+    operator = re.compile(_OPERATOR_AT_END).match(text, caret)
     if operator:
         return f"expected a version after '{operator.group(1)}'", caret + len(operator.group(1))
     first = lines[0].rstrip(".")
@@ -392,9 +393,9 @@ _OPTION_VALUES = {
     "--config-settings": "KEY=VALUE", "--global-option": "a value", "--hash": "a hash (sha256:HEX)",
 }
 _AFTER = {"OP", "_BUILD_EQ", "EQUALS", "LSQB", "COMMA", "PIPE", "LPAR"}
-_PIP_OPTION = re.compile(r"--?[A-Za-z][\w-]*")
+_PIP_OPTION = r"--?[A-Za-z][\w-]*"
 _FLAGS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
-_WORD = re.compile(r"[A-Za-z0-9][\w.*+-]{0,39}")
+_WORD = r"[A-Za-z0-9][\w.*+-]{0,39}"
 
 
 def _parser(kind: str):
@@ -441,7 +442,7 @@ def _syntax_error(kind, module, exc, text: str, offset: int) -> SpecSyntaxError:
             history = [exc.interactive_parser.lexer_thread.state.last_token]
     last = history[-1] if history else None
     column = offset + pos
-    if kind == "pip" and text[pos:pos + 1] == "-" and _PIP_OPTION.match(text, pos):
+    if kind == "pip" and text[pos:pos + 1] == "-" and re.compile(_PIP_OPTION).match(text, pos):
         return _pip_option_error(text, pos, column, expected, last)
     what = _expected(expected, last, text[:pos]) if kind == "conda" or last is None else _expected_pip(expected, last, text[:pos])
     return SpecSyntaxError(f"{_unexpected(text, pos)} at column {column}: expected {what}", column)
@@ -480,7 +481,7 @@ def _expected_pip(expected: set, last, before: str) -> str:
 def _pip_option_error(text: str, pos: int, column: int, expected: set, last) -> SpecSyntaxError:
     from envc.diagnostics import did_you_mean
 
-    word = _PIP_OPTION.match(text, pos).group(0)
+    word = re.compile(_PIP_OPTION).match(text, pos).group(0)
     known = set(OPTION_NAMES) | set(OPTION_NAMES.values()) | set(_OPTION_VALUES) | _FLAGS
     if word not in known:
         return SpecSyntaxError(f"unknown pip option '{word}' at column {column}{did_you_mean(word, known)}", column)
@@ -496,6 +497,6 @@ def _unexpected(text: str, pos: int) -> str:
     """"unexpected 'x'": the word at pos when it starts with a letter or digit, else its first character."""
     if pos >= len(text):
         return "unexpected end"
-    word = _WORD.match(text, pos)
+    word = re.compile(_WORD).match(text, pos)
     shown = word.group(0) if word else text[pos]
     return f"unexpected '{shown}'" if "'" not in shown else f'unexpected "{shown}"'

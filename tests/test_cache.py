@@ -118,3 +118,19 @@ def test_unwritable_cache_only_costs_speed(spec, compiles, tmp_path, monkeypatch
     assert main(["compile", "envc.yml"]) == 0
     assert main(["compile", "envc.yml"]) == 0
     assert compiles == ["compile_spec", "compile_spec"]
+
+
+def test_an_edit_of_envc_itself_misses(spec, compiles, tmp_path, monkeypatch, capsys):
+    import envc.cache
+
+    package = tmp_path / "envc-code"  # stands in for envc's installed files, which the key covers
+    package.mkdir()
+    (package / "lower.py").write_text("# envc 1\n")
+    monkeypatch.setattr(envc.cache, "_PACKAGE", str(package))
+    assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
+    assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
+    assert compiles == ["compile_spec"]
+    (package / "lower.py").write_text("# envc 1.1, with a fix\n")
+    envc.cache._code_fingerprint.cache_clear()  # as in the next process: the fingerprint is taken once per process
+    assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
+    assert compiles == ["compile_spec", "compile_spec"]
