@@ -1,4 +1,4 @@
 """`python -m envc` is the `envc` command."""
-from envc.cli import main
+from envc.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -74,12 +74,41 @@ def build_parser():
     return parser
 
 
-def main(argv=None) -> int:
+def run() -> int:
+    """The `envc` process (console script, `python -m envc`): main(), minus the interpreter's housekeeping.
+
+    No cyclic garbage collection: a run is short and leaves little cyclic garbage, while collecting
+    during its imports and at exit costs ~2 ms of a ~40 ms cold start. And no teardown: freeing
+    every module and object one by one at exit costs ~4 ms more, so once the output is flushed the
+    process ends at once (as Instagram's servers do), unless something waits for the exit.
+    main() leaves all this alone for callers in the same process.
+    """
     import gc
 
+    gc.disable()
+    code = main()
+    _exit_without_teardown(code)
+    return code  # something still needs the interpreter's own exit
+
+
+def _exit_without_teardown(code: int) -> None:
+    """os._exit(code) after flushing stdout and stderr, when no atexit hook (coverage, logging) and no other thread is waiting."""
+    import atexit
+    import os
+
+    threading = sys.modules.get("threading")
+    if getattr(atexit, "_ncallbacks", lambda: 1)() or threading is not None and threading.active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: let the normal exit report it as Python does
+        return
+    os._exit(code)
+
+
+def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    collecting = gc.isenabled()
-    gc.disable()  # a run is short and leaves little cyclic garbage; collecting during its imports costs ~1 ms
     try:
         plain = _plain_invocation(argv)
         if plain is not None:
@@ -97,9 +126,6 @@ def main(argv=None) -> int:
     except Exception as exc:  # a bug in envc: say so plainly instead of a traceback
         print(f"envc: internal error: {type(exc).__name__}: {exc} (please report this)", file=sys.stderr)
         return EXIT_INVALID
-    finally:
-        if collecting:
-            gc.enable()  # for callers in the same process (tests, an editor plugin)
 
 
 def _plain_invocation(argv):
