@@ -2,8 +2,10 @@
 
 An entry is keyed on envc's own code, the working folder (messages show paths relative to it),
 and the spec's path and bytes. It lists every file the run read, with its real path and sha256;
-any changed byte, or a path that now resolves somewhere else, is a miss. Only successes are
-cached: a failure may depend on a file that does not exist yet. Stored under
+any changed byte, or a path that now resolves somewhere else, is a miss. It also lists the files
+the run looked for and did not find (a .dockerignore): creating one is a miss. Only successes are
+cached: a failure may depend on a file that does not exist yet. A result that depends on a folder's
+listing (a base Dockerfile's COPY of a folder or a glob) is not stored at all. Stored under
 $XDG_CACHE_HOME/envc (default ~/.cache/envc); `--no-cache` bypasses it.
 
 Kept to os, marshal, functools and sha256: this module is the pre-commit fast path (json and hashlib
@@ -77,18 +79,21 @@ def lookup(spec: str):
         for path, real, digest in entry["inputs"]:
             if os.path.realpath(path) != real or _digest(path) != digest:
                 return None
+        if any(os.path.lexists(path) for path in entry["absent"]):
+            return None
         return entry
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
 
 
-def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None) -> None:
+def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None, absent=()) -> None:
     """Remember a success. spec_bytes: the spec as read before the run; inputs: (absolute path,
-    bytes) of every other file the run read, as it read them, so a file edited meanwhile misses."""
+    bytes) of every other file the run read, as it read them, so a file edited meanwhile misses;
+    absent: files the run looked for and did not find (a .dockerignore), so creating one misses."""
     try:
         entry_path = _entry_path(spec, spec_bytes)
         entry = {"inputs": [[p, os.path.realpath(p), sha256(content).hexdigest()] for p, content in inputs],
-                 "warnings": list(warnings)}
+                 "absent": list(absent), "warnings": list(warnings)}
         if dockerfile is None:
             previous = lookup(spec)
             if previous and "dockerfile" in previous:

@@ -249,16 +249,16 @@ def _run(spec: str, use_cache: bool, need_dockerfile: bool):
     try:
         if need_dockerfile:
             compiled = compile_spec(spec)
-            dockerfile, warnings, files = compiled.dockerfile, compiled.warnings, compiled.files
+            dockerfile, warnings, inputs = compiled.dockerfile, compiled.warnings, compiled.inputs
         else:
             inputs, _ = check(spec)
-            dockerfile, warnings, files = None, inputs.doc.notes, inputs.read_files()
+            dockerfile, warnings = None, inputs.doc.notes
     except SpecError as exc:
         _report(exc.diagnostics)
         return None
     warnings = [str(w) for w in warnings]
-    if use_cache and spec_bytes is not None:
-        cache.store(spec, spec_bytes, files, warnings, dockerfile)
+    if use_cache and spec_bytes is not None and not inputs.listed:  # folder listings are not tracked by the cache
+        cache.store(spec, spec_bytes, inputs.read_files(), warnings, dockerfile, inputs.absent_files())
     return dockerfile, warnings
 
 

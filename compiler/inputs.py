@@ -6,9 +6,10 @@ what the Dockerfile copies or inlines, and what the content hash covers.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections import namedtuple
 
-from envc.diagnostics import Location, SpecError, error
+from envc.diagnostics import Location, SpecError, error, warning
 from envc.document import Document, display_name
 from envc.paths import read_bytes, relative_to, resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
@@ -21,7 +22,8 @@ OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-ur
 UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
 
 
-class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements")):
+class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements "
+                                   "absent listed")):
     """Everything read from disk for one spec.
 
     doc: conda.file already spliced in as conda.channels / conda.dependencies.
@@ -31,6 +33,8 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
     scripts: init key -> relative path.
     files: (relative path, bytes) of every file read: the content hash covers them.
     requirements: every pip requirement line (requirements.PipLine, kind requirement or url), located.
+    absent: relative paths whose absence the result depends on (a .dockerignore that is not there).
+    listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
     """
 
     __slots__ = ()
@@ -39,6 +43,11 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
         """(absolute path, bytes) of every referenced file, as read."""
         root = os.path.realpath(self.doc.root)
         return tuple((os.path.join(root, relative), content) for relative, content in self.files)
+
+    def absent_files(self) -> tuple:
+        """Absolute paths of the files whose absence the result depends on."""
+        root = os.path.realpath(self.doc.root)
+        return tuple(os.path.join(root, relative) for relative in self.absent)
 
 
 def gather(doc: Document) -> Inputs:
@@ -51,6 +60,7 @@ def gather(doc: Document) -> Inputs:
         if path:
             base_dockerfile = reader.check_dockerfile(path, ("base", "dockerfile"))
             reader.read_copied_files(base_dockerfile, path, data["base"].get("context", "."))
+            reader.warn_unapplied_ignore_files(path, data["base"].get("context", "."))
     conda = data.get("conda", {})
     pip_base = doc.root
     if "file" in conda:
@@ -69,12 +79,13 @@ def gather(doc: Document) -> Inputs:
     for key in ("setup", "run"):
         if key in data.get("init", {}) and reader.file(("init", key)):
             scripts[key] = data["init"][key]
+            reader.check_in_context(("init", key))
     if reader.problems:
         raise SpecError(reader.problems)
     requirement_files = tuple((relative, reader.generated.get(relative) or reader.files[relative].decode("utf-8", "replace"))
                               for relative in reader.requirement_files)
-    return Inputs(doc, base_dockerfile, lock, tuple(args), requirement_files, scripts, tuple(sorted(reader.files.items())),
-                  tuple(reader.requirements))
+    return Inputs(doc._replace(notes=doc.notes + tuple(reader.notes)), base_dockerfile, lock, tuple(args), requirement_files,
+                  scripts, tuple(sorted(reader.files.items())), tuple(reader.requirements), tuple(reader.absent), reader.listed)
 
 
 class _Reader:
@@ -86,6 +97,10 @@ class _Reader:
         self.requirement_files: list = []
         self.generated: dict = {}
         self.requirements: list = []
+        self.notes: list = []
+        self.absent: list = []
+        self.listed = False
+        self._ignore = False  # not read yet; then the context's DockerIgnore, or None
 
     def file(self, at: tuple, base: str | None = None, written: str | None = None) -> str | None:
         """The resolved path of the file at `at` (relative to base, default the spec's folder), now read."""
@@ -128,23 +143,81 @@ class _Reader:
                 problem = source_problem(source)
                 if problem is None and "$" not in source:
                     pattern = rebase_source(source, context).rstrip("/") or "."
-                    matches = sorted(glob.glob(glob.escape(str(self.root)) + "/" + pattern, include_hidden=True))
+                    matches = sorted(map(os.path.normpath, glob.glob(glob.escape(self.root) + "/" + pattern, include_hidden=True)))
+                    self.listed = self.listed or glob.has_magic(pattern) or any(map(os.path.isdir, matches))
+                    copied = {match: self.context_files(match) for match in matches}
                     if not matches:
                         problem = (f"{copy.keyword} source '{source}' is not in the build context "
                                    f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
-                    for match in matches:
-                        problem = problem or self.copied(match, source)
+                    elif not any(files is not None for files in copied.values()):
+                        line, rule = self.ignore().excluded_by(relative_to(matches[0], self.root))
+                        problem = (f"{copy.keyword} source '{source}' is left out of the build context by "
+                                   f".dockerignore:{line} ('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
+                    for files in copied.values():
+                        problem = problem or self.copied(files or (), source)
                 if problem:
                     self.problems.append(error(Location(where, copy.line, 1), problem))
 
-    def copied(self, path: str, written: str):
-        """Read a file or a folder's files, as COPY reads them; the problem when one is outside the spec's folder."""
-        for file in _files_under(path) if os.path.isdir(path) else [path]:
+    def context_files(self, path: str):
+        """The files at path (a file, or a folder's files) that the build context holds, or None when
+        .dockerignore leaves path out altogether."""
+        ignore = self.ignore()
+
+        def excluded(candidate: str) -> bool:
+            relative = relative_to(candidate, self.root)
+            return ignore is not None and relative != "." and ignore.excluded_by(relative) is not None
+        if not os.path.isdir(path):
+            return None if excluded(path) else [path]
+        files = [file for file in _files_under(path, excluded if ignore and not ignore.reincludes else None)
+                 if not excluded(file)]
+        return None if excluded(path) and not files else files
+
+    def copied(self, files, written: str):
+        """Read files as COPY reads them; the problem when one is outside the spec's folder."""
+        for file in files:
             target, problem = resolve_inside(file, self.root, written)
             if problem:
                 return problem
             self.files[relative_to(target, self.root)] = read_bytes(target)
         return None
+
+    def ignore(self):
+        """The build context's .dockerignore (read once: it is an input too), or None when there is none."""
+        if self._ignore is False:
+            from envc.dockerignore import FILE, DockerIgnore
+
+            path = os.path.join(self.root, FILE)
+            if not os.path.isfile(path):
+                self._ignore = None
+                self.absent.append(FILE)
+                return None
+            self.files[FILE] = read_bytes(path)
+            self._ignore = DockerIgnore(self.files[FILE].decode("utf-8", "replace"))
+            where = display_name(path)
+            self.problems.extend(error(Location(where, line, 1), message) for line, message in self._ignore.problems)
+        return self._ignore
+
+    def check_in_context(self, at: tuple) -> None:
+        """A file envc's Dockerfile COPYs must not be left out of the build context by .dockerignore."""
+        written = _get(self.doc.data, at)
+        excluded = self.ignore() and self.ignore().excluded_by(posixpath.normpath(written))
+        if excluded:
+            line, rule = excluded
+            self.problems.append(error(self.doc.at(at), f"'{written}' is left out of the build context by .dockerignore:{line} "
+                                                        f"('{rule}'), so the image's COPY of it would fail: add '!{posixpath.normpath(written)}' to .dockerignore"))
+
+    def warn_unapplied_ignore_files(self, dockerfile: str, context: str) -> None:
+        """Ignore files the base Dockerfile was built with that the compiled build will not read."""
+        from envc.dockerignore import FILE
+
+        unapplied = [dockerfile + FILE]  # BuildKit's per-Dockerfile ignore file
+        if context != ".":
+            unapplied.append(os.path.join(self.root, context, FILE))
+        prefix = posixpath.normpath(context)
+        how = "copy these patterns there" if prefix == "." else f"copy these patterns there, each prefixed with '{prefix}/'"
+        for path in filter(os.path.isfile, unapplied):
+            self.notes.append(warning(Location(display_name(path), 1, 1), f"not applied: envc's Dockerfile is built from the spec's "
+                                                                          f"folder, where Docker reads only ./{FILE}: {how}"))
 
     def folder(self, at: tuple) -> str | None:
         written = _get(self.doc.data, at)
@@ -271,9 +344,13 @@ def installer(doc: Document) -> str:
     return doc.data.get("pip", {}).get("installer", default)
 
 
-def _files_under(folder: str) -> list:
-    """Every file below folder, as COPY takes them: symlinked folders are not entered."""
-    found = [os.path.join(parent, name) for parent, _, names in os.walk(folder) for name in names]
+def _files_under(folder: str, pruned=None) -> list:
+    """Every file below folder, as COPY takes them: symlinked folders are not entered, nor those pruned(path) leaves out."""
+    found = []
+    for parent, folders, names in os.walk(folder):
+        if pruned:
+            folders[:] = [name for name in folders if not pruned(os.path.join(parent, name))]
+        found += [os.path.join(parent, name) for name in names]
     return sorted(found, key=lambda path: path.split(os.sep))
 
 

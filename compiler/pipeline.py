@@ -10,11 +10,11 @@ from envc.inputs import gather
 from envc.validate import check_schema
 
 
-class Compiled(namedtuple("Compiled", "dockerfile warnings image spec files context")):
+class Compiled(namedtuple("Compiled", "dockerfile warnings image spec inputs context")):
     """warnings: Diagnostics of severity "warning". image: the envc.ir.Image the text was rendered from.
     context: the folder the Dockerfile is built from (the spec's; a saved Azure ML folder; a registry snapshot).
     spec: the spec's data as validated (e.g. registry credential references for `envc build`).
-    files: (absolute path, bytes) of every referenced file, as read.
+    inputs: the envc.inputs.Inputs compiled (every file read, for the result cache).
     """
 
     __slots__ = ()
@@ -53,4 +53,4 @@ def compile_spec(path) -> Compiled:
 
     inputs, original = check(path)
     image = lower(inputs, original)
-    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs.read_files(), os.path.realpath(inputs.doc.root))
+    return Compiled(render(image), inputs.doc.notes, image, inputs.doc.data, inputs, os.path.realpath(inputs.doc.root))
