@@ -25,6 +25,7 @@ class DockerIgnore:
     def __init__(self, text: str):
         self.rules: list = []  # (line number, pattern as written, re-includes, matcher)
         self.problems: list = []  # (line number, message)
+        self.warnings: list = []  # (line number, message): patterns engines read differently
         lines = text.removeprefix("\ufeff").split("\n")  # Go's line scanner: \n ends a line, a \r before it is dropped
         for number, line in enumerate((line.removesuffix("\r") for line in lines), 1):
             written = line.strip()
@@ -35,6 +36,11 @@ class DockerIgnore:
                 self.problems.append((number, f"'{written}' excludes nothing: a '!' needs a pattern after it, and Docker refuses this .dockerignore"))
                 continue
             reinclude = pattern.startswith("!")
+            rest = pattern.removeprefix("!").removeprefix("**")
+            if pattern.removeprefix("!").startswith("**") and rest and not rest.startswith("/"):
+                self.warnings.append((number, f"'{written}' is read two ways: Docker 23 and later leave out every path ending in "
+                                              f"'{rest}', older Docker and buildah only paths where it starts a name; write "
+                                              f"'**/*{rest}' or '**/{rest}' to say which (envc reads it the second way)"))
             try:
                 self.rules.append((number, written, reinclude, _matcher(pattern.removeprefix("!"))))
             except re.error:
@@ -81,13 +87,14 @@ def _matcher(pattern: str):
     while i < len(pattern):
         char, i = pattern[i], i + 1
         if char == "*" and pattern[i:i + 1] == "*":
-            i += 1 + (pattern[i + 1:i + 2] == "/")
+            slash = pattern[i + 1:i + 2] == "/"
+            i += 1 + slash
             if i >= len(pattern):
                 kind, regex = ("prefix", regex) if kind == "exact" else ("regex", regex + ".*")
             else:
                 kind, regex = "regex", regex + "(?:.*/)?"
-            if token == 0:
-                kind = "suffix"
+            if token == 0 and (slash or i >= len(pattern)):
+                kind = "suffix"  # Docker 23+ compares a leading **x as a suffix too: see DockerIgnore.warnings
         elif char == "*":
             kind, regex = "regex", regex + "[^/]*"
         elif char == "?":

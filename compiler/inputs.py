@@ -195,6 +195,7 @@ class _Reader:
             self._ignore = DockerIgnore(self.files[FILE].decode("utf-8", "replace"))
             where = display_name(path)
             self.problems.extend(error(Location(where, line, 1), message) for line, message in self._ignore.problems)
+            self.notes.extend(warning(Location(where, line, 1), message) for line, message in self._ignore.warnings)
         return self._ignore
 
     def check_in_context(self, at: tuple) -> None:
@@ -210,9 +211,8 @@ class _Reader:
         """Ignore files the base Dockerfile was built with that the compiled build will not read."""
         from envc.dockerignore import FILE
 
-        unapplied = [dockerfile + FILE]  # BuildKit's per-Dockerfile ignore file
-        if context != ".":
-            unapplied.append(os.path.join(self.root, context, FILE))
+        unapplied = [os.path.join(self.root, context, FILE)] if context != "." else []
+        unapplied.append(dockerfile + FILE)  # BuildKit's per-Dockerfile ignore file
         prefix = posixpath.normpath(context)
         how = "copy these patterns there" if prefix == "." else f"copy these patterns there, each prefixed with '{prefix}/'"
         for path in filter(os.path.isfile, unapplied):
