@@ -8,14 +8,13 @@ its parent folders, is not a `!` pattern. `*` and `?` stay within a folder, `**`
 is compared as text; `**` at either end compares a prefix or a suffix) that decide some edge
 cases: they are kept. tests/test_dockerignore.py holds this to what buildah and Docker copy.
 
-Loaded only for specs whose Dockerfile copies from the build context.
+Loaded only when the build context has one and the compiled Dockerfile copies from it.
 """
 from __future__ import annotations
 
 import posixpath
 import re
 
-FILE = ".dockerignore"
 _LITERAL_ESCAPES = set(".+()|{}$")  # regex characters that are plain in a pattern
 
 

@@ -20,6 +20,7 @@ OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-ur
                 "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
                 "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
 UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
+IGNORE_FILE = ".dockerignore"  # at the build context's root: what Docker, podman and buildah leave out of it
 
 
 class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements "
@@ -184,15 +185,15 @@ class _Reader:
     def ignore(self):
         """The build context's .dockerignore (read once: it is an input too), or None when there is none."""
         if self._ignore is False:
-            from envc.dockerignore import FILE, DockerIgnore
-
-            path = os.path.join(self.root, FILE)
+            path = os.path.join(self.root, IGNORE_FILE)
             if not os.path.isfile(path):
                 self._ignore = None
-                self.absent.append(FILE)
+                self.absent.append(IGNORE_FILE)
                 return None
-            self.files[FILE] = read_bytes(path)
-            self._ignore = DockerIgnore(self.files[FILE].decode("utf-8", "replace"))
+            from envc.dockerignore import DockerIgnore
+
+            self.files[IGNORE_FILE] = read_bytes(path)
+            self._ignore = DockerIgnore(self.files[IGNORE_FILE].decode("utf-8", "replace"))
             where = display_name(path)
             self.problems.extend(error(Location(where, line, 1), message) for line, message in self._ignore.problems)
             self.notes.extend(warning(Location(where, line, 1), message) for line, message in self._ignore.warnings)
@@ -209,15 +210,13 @@ class _Reader:
 
     def warn_unapplied_ignore_files(self, dockerfile: str, context: str) -> None:
         """Ignore files the base Dockerfile was built with that the compiled build will not read."""
-        from envc.dockerignore import FILE
-
-        unapplied = [os.path.join(self.root, context, FILE)] if context != "." else []
-        unapplied.append(dockerfile + FILE)  # BuildKit's per-Dockerfile ignore file
+        unapplied = [os.path.join(self.root, context, IGNORE_FILE)] if context != "." else []
+        unapplied.append(dockerfile + IGNORE_FILE)  # BuildKit's per-Dockerfile ignore file
         prefix = posixpath.normpath(context)
         how = "copy these patterns there" if prefix == "." else f"copy these patterns there, each prefixed with '{prefix}/'"
         for path in filter(os.path.isfile, unapplied):
             self.notes.append(warning(Location(display_name(path), 1, 1), f"not applied: envc's Dockerfile is built from the spec's "
-                                                                          f"folder, where Docker reads only ./{FILE}: {how}"))
+                                                                          f"folder, where Docker reads only ./{IGNORE_FILE}: {how}"))
 
     def folder(self, at: tuple) -> str | None:
         written = _get(self.doc.data, at)
