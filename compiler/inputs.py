@@ -154,8 +154,8 @@ class _Reader:
                         line, rule = self.ignore().excluded_by(relative_to(matches[0], self.root))
                         problem = (f"{copy.keyword} source '{source}' is left out of the build context by "
                                    f".dockerignore:{line} ('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
-                    for files in copied.values():
-                        problem = problem or self.copied(files or (), source)
+                    for files in filter(None, copied.values()):  # None: left out by .dockerignore
+                        problem = problem or self.copied(files, source)
                 if problem:
                     self.problems.append(error(Location(where, copy.line, 1), problem))
 
@@ -202,11 +202,12 @@ class _Reader:
     def check_in_context(self, at: tuple) -> None:
         """A file envc's Dockerfile COPYs must not be left out of the build context by .dockerignore."""
         written = _get(self.doc.data, at)
-        excluded = self.ignore() and self.ignore().excluded_by(posixpath.normpath(written))
+        path, ignore = posixpath.normpath(written), self.ignore()
+        excluded = ignore and ignore.excluded_by(path)
         if excluded:
             line, rule = excluded
             self.problems.append(error(self.doc.at(at), f"'{written}' is left out of the build context by .dockerignore:{line} "
-                                                        f"('{rule}'), so the image's COPY of it would fail: add '!{posixpath.normpath(written)}' to .dockerignore"))
+                                                        f"('{rule}'), so the image's COPY of it would fail: add '!{path}' to .dockerignore"))
 
     def warn_unapplied_ignore_files(self, dockerfile: str, context: str) -> None:
         """Ignore files the base Dockerfile was built with that the compiled build will not read."""
