@@ -27,7 +27,13 @@ ATTACKS = {
     "huge.yml": "name: x\n" + "#" * (50 * 1024 * 1024),
     "include-loop/a.txt": "-r b.txt\nsix\n",
     "include-loop/b.txt": "-c a.txt\n",
+    # Patterns on which a backtracking regex takes minutes (Go's, which Docker uses, never backtrack),
+    # checked against an init script's long name; the lone '!' makes the .dockerignore an error.
+    "backtracking/envc.yml": f"name: s\ninit:\n  setup: {'a' * 60}.sh\n",
+    f"backtracking/{'a' * 60}.sh": "echo setup\n",
+    "backtracking/.dockerignore": "*a" * 12 + "*c\n" + "**/a" * 6 + "**/c\n" + "?*" * 12 + "x\n!\n",
 }
+SUPPORT_FILES = {"include-loop/b.txt", f"backtracking/{'a' * 60}.sh", "backtracking/.dockerignore"}  # read, not run
 
 
 def write_attacks(folder: Path) -> list[Path]:
@@ -36,7 +42,7 @@ def write_attacks(folder: Path) -> list[Path]:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return [folder / name for name in ATTACKS if name != "include-loop/b.txt"]
+    return [folder / name for name in ATTACKS if name not in SUPPORT_FILES]
 
 
 def measure(path: Path) -> tuple[float, float, int]:

@@ -80,35 +80,12 @@ def _clean(pattern: str) -> str:
     return cleaned[1:] if cleaned.startswith("//") else cleaned
 
 
+_STAR, _FOLDERS, _REST = "[^/]*", "(?:.*/)?", ".*"  # the parts of a pattern's regex that match any length
+
+
 def _matcher(pattern: str):
     """A predicate on context-relative paths, with Docker's shortcuts for patterns without wildcards."""
-    regex, kind, i, token = "", "exact", 0, 0
-    while i < len(pattern):
-        char, i = pattern[i], i + 1
-        if char == "*" and pattern[i:i + 1] == "*":
-            slash = pattern[i + 1:i + 2] == "/"
-            i += 1 + slash
-            if i >= len(pattern):
-                kind, regex = ("prefix", regex) if kind == "exact" else ("regex", regex + ".*")
-            else:
-                kind, regex = "regex", regex + "(?:.*/)?"
-            if token == 0 and (slash or i >= len(pattern)):
-                kind = "suffix"  # Docker 23+ compares a leading **x as a suffix too: see DockerIgnore.warnings
-        elif char == "*":
-            kind, regex = "regex", regex + "[^/]*"
-        elif char == "?":
-            kind, regex = "regex", regex + "[^/]"
-        elif char in _LITERAL_ESCAPES:
-            regex += "\\" + char
-        elif char == "\\" and i < len(pattern):
-            kind, regex, i = "regex", regex + "\\" + pattern[i], i + 1
-        elif char == "\\":
-            regex += "\\\\"
-        elif char in "[]":
-            kind, regex = "regex", regex + char
-        else:
-            regex += char
-        token += 1
+    kind, parts = _parts(pattern)
     if kind == "exact":
         return pattern.__eq__
     if kind == "prefix":
@@ -116,4 +93,87 @@ def _matcher(pattern: str):
     if kind == "suffix":
         suffix = pattern[2:]
         return lambda path: path.endswith(suffix) or suffix[:1] == "/" and path == suffix[1:]
-    return re.compile(f"^{regex}\\Z").match
+    regex = re.compile(f"^{''.join(parts)}\\Z")  # compiled even when unused: an invalid pattern is refused
+    if sum(part in (_STAR, _FOLDERS, _REST) for part in parts) <= 2:
+        return regex.match  # backtracking is at most quadratic
+    return _without_backtracking(parts) or regex.match
+
+
+def _parts(pattern: str):
+    """How Docker compares the pattern ("exact", "prefix", "suffix" or "regex"), and its regex in parts."""
+    parts, kind, i, token = [], "exact", 0, 0
+    while i < len(pattern):
+        char, i = pattern[i], i + 1
+        if char == "*" and pattern[i:i + 1] == "*":
+            slash = pattern[i + 1:i + 2] == "/"
+            i += 1 + slash
+            if i >= len(pattern):
+                kind, parts = ("prefix", parts) if kind == "exact" else ("regex", parts + [_REST])
+            else:
+                kind, parts = "regex", parts + [_FOLDERS]
+            if token == 0 and (slash or i >= len(pattern)):
+                kind = "suffix"  # Docker 23+ compares a leading **x as a suffix too: see DockerIgnore.warnings
+        elif char == "*":
+            kind, parts = "regex", parts + [_STAR]
+        elif char == "?":
+            kind, parts = "regex", parts + ["[^/]"]
+        elif char in _LITERAL_ESCAPES:
+            parts.append("\\" + char)
+        elif char == "\\" and i < len(pattern):
+            kind, parts, i = "regex", parts + ["\\" + pattern[i]], i + 1
+        elif char == "\\":
+            parts.append("\\\\")
+        elif char in "[]":
+            kind, parts = "regex", parts + [char]
+        else:
+            parts.append(char)
+        token += 1
+    return kind, parts
+
+
+def _without_backtracking(parts: list):
+    """A matcher that follows every way of matching at once, in time linear in the pattern's parts.
+
+    Python's regexes backtrack: `*a*a*a*a*a*a*a*a*c` takes seconds on a 40-character name (Go's, which
+    Docker uses, do not). None when a fixed run between wildcards is not a regex of its own (a
+    class holding a wildcard, which Docker reads as a stray piece of regex).
+    """
+    steps, fixed = [], []
+    for part in parts + [None]:
+        if part in (_STAR, _FOLDERS, _REST, None) and fixed:
+            try:
+                steps.append(re.compile("".join(fixed)).match)
+            except re.error:
+                return None
+            fixed = []
+        if part in (_STAR, _FOLDERS, _REST):
+            steps.append(part)
+        elif part is not None:
+            fixed.append(part)
+
+    def matches(path: str) -> bool:
+        ends = {0}  # the positions in path up to which the parts so far can match
+        for step in steps:
+            if step == _STAR:  # [^/]*: on to the end of the name
+                ends = _runs(path, ends, "/")
+            elif step == _REST:  # .*: on to the end of the line, as a regex's . stops there
+                ends = _runs(path, ends, "\n")
+            elif step == _FOLDERS:  # (?:.*/)?: or just past any / before the end of the line
+                ends |= {at + 1 for at in _runs(path, ends, "\n") if path[at:at + 1] == "/"}
+            else:
+                ends = {found.end() for found in map(lambda start: step(path, start), ends) if found}
+            if not ends:
+                return False
+        return len(path) in ends
+    return matches
+
+
+def _runs(path: str, starts, stop: str) -> set:
+    """Every position from each start up to the next stop character (or the end), in one pass."""
+    reached, covered = set(), -1
+    for start in sorted(starts):
+        end = path.find(stop, start)
+        end = len(path) if end < 0 else end
+        reached.update(range(max(start, covered + 1), end + 1))
+        covered = max(covered, end)
+    return reached

@@ -1,13 +1,17 @@
 """The build context's .dockerignore, as Docker reads it: envc's answers held to what buildah and
 Docker (BuildKit) actually copy, and the errors and warnings it gives where a build would fail late."""
 import os
+import re
 import subprocess
 import tarfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import engine
 from conftest import run_envc
+from envc import dockerignore
 from envc.dockerignore import DockerIgnore
 from envc.pipeline import compile_spec
 from test_build_docker import docker, docker_env  # noqa: F401  (the fixture, reused)
@@ -68,6 +72,16 @@ def test_a_pattern_engines_read_differently_is_a_warning_and_read_as_the_engines
     assert [line for line, _ in ignore.warnings] == [1]
     assert "Docker 23 and later leave out every path ending in '.bak'" in ignore.warnings[0][1]
     assert not ignore.excluded_by("x.bak") and ignore.excluded_by(".bak") and ignore.excluded_by("a/.bak")
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=st.lists(st.sampled_from(["a", "b", "/", "*", "**", "?", "[ab]", "[^a]", "\\*", "."]), min_size=1, max_size=9)
+       .map("".join), path=st.text("ab/.*\n", max_size=12))
+def test_the_matcher_without_backtracking_answers_as_the_regex_does(pattern, path):
+    kind, parts = dockerignore._parts(pattern)
+    matches = dockerignore._without_backtracking(parts)
+    if kind == "regex" and matches is not None:
+        assert matches(path) == bool(re.match(f"^{''.join(parts)}\\Z", path)), (pattern, path)
 
 
 def test_a_file_docker_refuses_is_an_error_at_its_line():

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.hostile import ATTACKS, MEMORY_BUDGET_MB, write_attacks
+from bench.hostile import ATTACKS, MEMORY_BUDGET_MB, SUPPORT_FILES, write_attacks
 from dockerfile_reading import buildkit_pairs, expected_instructions
 from envc.cli import main
 from envc.diagnostics import SpecError
@@ -162,7 +162,7 @@ def test_registry_references_never_reach_the_dockerfile(tmp_path, capsys):
     assert "ACR_USER_VAR" not in out and "acr_secret_id" not in out and "myacr.azurecr.io/ml/base:1" in out
 
 
-@pytest.mark.parametrize("name", [n for n in sorted(ATTACKS) if n != "include-loop/b.txt"])
+@pytest.mark.parametrize("name", [n for n in sorted(ATTACKS) if n not in SUPPORT_FILES])
 def test_resource_attacks_fail_with_bounded_memory(name, tmp_path):
     """Timing of the same inputs is bench/hostile.py's job, not a test's."""
     write_attacks(tmp_path)
