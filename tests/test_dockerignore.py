@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import tarfile
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -82,6 +83,16 @@ def test_the_matcher_without_backtracking_answers_as_the_regex_does(pattern, pat
     matches = dockerignore._without_backtracking(parts)
     if kind == "regex" and matches is not None:
         assert matches(path) == bool(re.match(f"^{''.join(parts)}\\Z", path)), (pattern, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=60), st.text("ab/*?[]!^\\.- \n\r#", max_size=40)), path=st.text("ab/.[]\n", max_size=20))
+def test_any_text_is_read_without_a_crash_or_a_python_warning(text, path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ignore = DockerIgnore(text)
+        assert ignore.excluded_by(path) is None or ignore.excluded_by(path)[0] in [rule[0] for rule in ignore.rules]
+    assert all(isinstance(line, int) and message for line, message in ignore.problems + ignore.warnings)
 
 
 def test_a_file_docker_refuses_is_an_error_at_its_line():
