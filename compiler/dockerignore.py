@@ -41,6 +41,8 @@ class DockerIgnore:
                                               f"'{rest}', older Docker and buildah only paths where it starts a name; write "
                                               f"'**/*{rest}' or '**/{rest}' to say which (envc reads it the second way)"))
             try:
+                if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+                    raise re.error("a trailing \\ escapes nothing")  # Go's filepath.Match refuses it
                 self.rules.append((number, written, reinclude, _matcher(pattern.removeprefix("!"))))
             except re.error:
                 self.problems.append((number, f"'{written}' is not a valid pattern: Docker refuses this .dockerignore"))

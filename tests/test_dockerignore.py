@@ -96,8 +96,8 @@ def test_any_text_is_read_without_a_crash_or_a_python_warning(text, path):
 
 
 def test_a_file_docker_refuses_is_an_error_at_its_line():
-    ignore = DockerIgnore("ok\n!\n  !  \n[abc\n")
-    assert [line for line, _ in ignore.problems] == [2, 3, 4]
+    ignore = DockerIgnore("ok\n!\n  !  \n[abc\nend\\\nend\\\\\n")
+    assert [line for line, _ in ignore.problems] == [2, 3, 4, 5]
     assert "needs a pattern after it" in ignore.problems[0][1] and "not a valid pattern" in ignore.problems[2][1]
 
 
