@@ -88,11 +88,11 @@ def lookup(spec: str):
 
 def store(spec: str, spec_bytes: bytes, inputs, warnings, dockerfile=None, absent=()) -> None:
     """Remember a success. spec_bytes: the spec as read before the run; inputs: (absolute path,
-    bytes) of every other file the run read, as it read them, so a file edited meanwhile misses;
+    sha256 hex digest) of every other file the run read, as it read them, so a file edited meanwhile misses;
     absent: files the run looked for and did not find (a .dockerignore), so creating one misses."""
     try:
         entry_path = _entry_path(spec, spec_bytes)
-        entry = {"inputs": [[p, os.path.realpath(p), sha256(content).hexdigest()] for p, content in inputs],
+        entry = {"inputs": [[path, os.path.realpath(path), digest] for path, digest in inputs],
                  "absent": list(absent), "warnings": list(warnings)}
         if dockerfile is None:
             previous = lookup(spec)

@@ -11,7 +11,8 @@ from collections import namedtuple
 
 from envc.diagnostics import Location, SpecError, error, warning
 from envc.document import Document, display_name
-from envc.paths import read_bytes, relative_to, resolve_inside
+from envc.cache import sha256
+from envc.paths import file_digest, read_bytes, relative_to, resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
 CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout
@@ -32,7 +33,7 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
     pip_args: `pip install` arguments in order, grouped as an option and its value.
     requirement_files: (relative path, text) of requirements trees, written out in the pip layer.
     scripts: init key -> relative path.
-    files: (relative path, bytes) of every file read: the content hash covers them.
+    files: (relative path, sha256 digest) of every file read: the content hash covers them.
     requirements: every pip requirement line (requirements.PipLine, kind requirement or url), located.
     absent: relative paths whose absence the result depends on (a .dockerignore that is not there).
     listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
@@ -41,9 +42,9 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
     __slots__ = ()
 
     def read_files(self) -> tuple:
-        """(absolute path, bytes) of every referenced file, as read."""
+        """(absolute path, sha256 hex digest) of every referenced file, as read."""
         root = os.path.realpath(self.doc.root)
-        return tuple((os.path.join(root, relative), content) for relative, content in self.files)
+        return tuple((os.path.join(root, relative), digest.hex()) for relative, digest in self.files)
 
     def absent_files(self) -> tuple:
         """Absolute paths of the files whose absence the result depends on."""
@@ -83,7 +84,7 @@ def gather(doc: Document) -> Inputs:
             reader.check_in_context(("init", key))
     if reader.problems:
         raise SpecError(reader.problems)
-    requirement_files = tuple((relative, reader.generated.get(relative) or reader.files[relative].decode("utf-8", "replace"))
+    requirement_files = tuple((relative, reader.generated.get(relative) or reader.requirement_texts[relative])
                               for relative in reader.requirement_files)
     return Inputs(doc._replace(notes=doc.notes + tuple(reader.notes)), base_dockerfile, lock, tuple(args), requirement_files,
                   scripts, tuple(sorted(reader.files.items())), tuple(reader.requirements), tuple(reader.absent), reader.listed)
@@ -94,7 +95,8 @@ class _Reader:
         self.doc = doc
         self.root = os.path.realpath(doc.root)
         self.problems: list = []
-        self.files: dict = {}
+        self.files: dict = {}  # relative path -> sha256 digest
+        self.requirement_texts: dict = {}  # relative path -> text, for the files inlined in the pip layer
         self.requirement_files: list = []
         self.generated: dict = {}
         self.requirements: list = []
@@ -110,7 +112,7 @@ class _Reader:
         if problem:
             self.problems.append(error(self.doc.at(at), problem))
             return None
-        self.files[relative_to(target, self.root)] = read_bytes(target)
+        self.files[relative_to(target, self.root)] = file_digest(target)
         return target
 
     def check_dockerfile(self, path: str, at: tuple) -> str:
@@ -179,7 +181,7 @@ class _Reader:
             target, problem = resolve_inside(file, self.root, written)
             if problem:
                 return problem
-            self.files[relative_to(target, self.root)] = read_bytes(target)
+            self.files[relative_to(target, self.root)] = file_digest(target)
         return None
 
     def ignore(self):
@@ -192,8 +194,9 @@ class _Reader:
                 return None
             from envc.dockerignore import DockerIgnore
 
-            self.files[IGNORE_FILE] = read_bytes(path)
-            self._ignore = DockerIgnore(self.files[IGNORE_FILE].decode("utf-8", "replace"))
+            content = read_bytes(path)
+            self.files[IGNORE_FILE] = sha256(content).digest()
+            self._ignore = DockerIgnore(content.decode("utf-8", "replace"))
             where = display_name(path)
             self.problems.extend(error(Location(where, line, 1), message) for line, message in self._ignore.problems)
             self.notes.extend(warning(Location(where, line, 1), message) for line, message in self._ignore.warnings)
@@ -330,7 +333,8 @@ class _Reader:
         self.problems.extend(tree.problems)
         self.requirements.extend(line for line in tree.lines if line.kind in ("requirement", "url"))
         for relative, file in tree.files:
-            self.files[relative] = read_bytes(file)
+            content = read_bytes(file)
+            self.files[relative], self.requirement_texts[relative] = sha256(content).digest(), content.decode("utf-8", "replace")
             if relative not in self.requirement_files:
                 self.requirement_files.append(relative)
         return [(flag, f"{CONTEXT_DIR}/{relative_to(path, self.root)}")]

@@ -29,8 +29,8 @@ def spec_hash(inputs: Inputs, original_data: dict) -> str:
     do not matter) and every file it reads (their paths relative to the spec, and their bytes)."""
     digest = sha256(__version__.encode() + b"\0")
     digest.update(json.dumps(original_data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
-    for relative, content in inputs.files:
-        digest.update(b"\0" + relative.encode() + b"\0" + sha256(content).digest())
+    for relative, file_digest in inputs.files:
+        digest.update(b"\0" + relative.encode() + b"\0" + file_digest)
     return digest.hexdigest()
 
 

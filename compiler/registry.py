@@ -16,6 +16,7 @@ import tempfile
 
 from envc.diagnostics import Location, SpecError, error
 from envc.document import display_name
+from envc.paths import file_digest
 
 REFERENCE = re.compile(r"(?P<name>[a-z0-9][a-z0-9._-]*)(?::(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*))?")
 SPEC_FILE, RECORD_FILE = "envc.yml", "envc-registry.json"
@@ -80,11 +81,14 @@ def register(source: str, version: str | None = None) -> tuple:
     os.makedirs(os.path.join(root(), name), exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".staging-", dir=os.path.join(root(), name))
     try:
-        for relative, content in inputs.files:
+        folder = os.path.realpath(inputs.doc.root)
+        for relative, read_as in inputs.files:
             path = os.path.join(staging, relative)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as handle:
-                handle.write(content)
+            shutil.copyfile(os.path.join(folder, relative), path)
+            if file_digest(path) != read_as:
+                raise SpecError([error(Location(display_name(os.path.join(folder, relative))),
+                                       "changed while it was being registered: register again")])
         if input_kind(source) == "envc":  # the user's own text, comments included
             shutil.copyfile(source, os.path.join(staging, SPEC_FILE))
         else:

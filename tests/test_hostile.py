@@ -246,3 +246,14 @@ def test_check_never_writes(previous, capsys):
 def test_spec_error_carries_every_problem():
     with pytest.raises(SpecError):
         compile_spec("/nonexistent/envc.yml")
+
+
+def test_a_large_file_a_base_dockerfile_copies_is_hashed_in_bounded_memory(tmp_path):
+    (tmp_path / "models").mkdir()
+    with open(tmp_path / "models" / "weights.bin", "wb") as handle:
+        handle.truncate(300 * 1024 * 1024)  # sparse: 300 MB to read, no disk used
+    (tmp_path / "base.Dockerfile").write_text("FROM scratch\nCOPY . /app/\n")
+    (tmp_path / "envc.yml").write_text("name: big\nbase:\n  dockerfile: base.Dockerfile\n")
+    code, err, peak_mb = run_measured(["compile", "envc.yml", "-o", "Dockerfile"], tmp_path)
+    assert code == 0, err
+    assert peak_mb <= MEMORY_BUDGET_MB, f"peak RSS {peak_mb:.1f} MB for a 300 MB file"
