@@ -31,21 +31,16 @@ class DockerIgnore:
             if line.startswith("#") or not written:
                 continue
             pattern = _clean(("!" if written.startswith("!") else "") + _from_context_root(written.removeprefix("!").strip()))
-            if pattern == "!":
-                self.problems.append((number, f"'{written}' excludes nothing: a '!' needs a pattern after it, and Docker refuses this .dockerignore"))
-                continue
-            reinclude = pattern.startswith("!")
-            rest = pattern.removeprefix("!").removeprefix("**")
-            if pattern.removeprefix("!").startswith("**") and rest and not rest.startswith("/"):
-                self.warnings.append((number, f"'{written}' is read two ways: Docker 23 and later leave out every path ending in "
-                                              f"'{rest}', older Docker and buildah only paths where it starts a name; write "
-                                              f"'**/*{rest}' or '**/{rest}' to say which (envc reads it the second way)"))
+            reinclude, pattern = pattern.startswith("!"), pattern.removeprefix("!")
             try:
-                if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
-                    raise re.error("a trailing \\ escapes nothing")  # Go's filepath.Match refuses it
-                self.rules.append((number, written, reinclude, _matcher(pattern.removeprefix("!"))))
-            except re.error:
-                self.problems.append((number, f"'{written}' is not a valid pattern: Docker refuses this .dockerignore"))
+                self.rules.append((number, written, reinclude, _matcher(pattern)))
+            except ValueError as refused:
+                self.problems.append((number, f"'{written}' {refused}, and Docker refuses this .dockerignore"))
+                continue
+            if pattern.startswith("**") and pattern[2:] and not pattern.startswith("**/"):
+                self.warnings.append((number, f"'{written}' is read two ways: Docker 23 and later leave out every path ending in "
+                                              f"'{pattern[2:]}', older Docker and buildah only paths where it starts a name; "
+                                              f"write '**/*{pattern[2:]}' or '**/{pattern[2:]}' to say which (envc reads it the second way)"))
 
     @property
     def reincludes(self) -> bool:
@@ -86,7 +81,12 @@ _STAR, _FOLDERS, _REST = "[^/]*", "(?:.*/)?", ".*"  # the parts of a pattern's r
 
 
 def _matcher(pattern: str):
-    """A predicate on context-relative paths, with Docker's shortcuts for patterns without wildcards."""
+    """A predicate on context-relative paths, with Docker's shortcuts for patterns without wildcards;
+    ValueError saying why Docker would refuse the pattern."""
+    if not pattern:
+        raise ValueError("excludes nothing: a '!' needs a pattern after it")
+    if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+        raise ValueError("ends in a \\ that escapes nothing")  # Go's filepath.Match refuses it
     kind, parts = _parts(pattern)
     if kind == "exact":
         return pattern.__eq__
@@ -95,7 +95,10 @@ def _matcher(pattern: str):
     if kind == "suffix":
         suffix = pattern[2:]
         return lambda path: path.endswith(suffix) or suffix[:1] == "/" and path == suffix[1:]
-    regex = _compile(f"^{''.join(parts)}\\Z")  # compiled even when unused: an invalid pattern is refused
+    try:
+        regex = _compile(f"^{''.join(parts)}\\Z")  # compiled even when unused: an invalid pattern is refused
+    except re.error:
+        raise ValueError("is not a valid pattern") from None
     if sum(part in (_STAR, _FOLDERS, _REST) for part in parts) <= 2:
         return regex.match  # backtracking is at most quadratic
     return _without_backtracking(parts) or regex.match
