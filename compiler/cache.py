@@ -62,9 +62,13 @@ def _entry_path(spec: str, spec_bytes: bytes) -> str:
     return os.path.join(directory(), key[:2], key + ".marshal")  # marshal: per Python version, hence the key
 
 
-def _digest(path: str) -> str:
+def file_digest(path: str) -> bytes:
+    """The file's sha256, read a MiB at a time: a base Dockerfile may COPY files larger than memory."""
+    digest = sha256()
     with open(path, "rb") as handle:
-        return sha256(handle.read()).hexdigest()
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def lookup(spec: str):
@@ -77,7 +81,7 @@ def lookup(spec: str):
         with open(entry_path, "rb") as handle:
             entry = marshal.load(handle)
         for path, real, digest in entry["inputs"]:
-            if os.path.realpath(path) != real or _digest(path) != digest:
+            if os.path.realpath(path) != real or file_digest(path).hex() != digest:
                 return None
         if any(os.path.lexists(path) for path in entry["absent"]):
             return None

@@ -11,8 +11,8 @@ from collections import namedtuple
 
 from envc.diagnostics import Location, SpecError, error, warning
 from envc.document import Document, display_name
-from envc.cache import sha256
-from envc.paths import file_digest, read_bytes, relative_to, resolve_inside
+from envc.cache import file_digest, sha256
+from envc.paths import read_bytes, relative_to, resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
 CONTEXT_DIR = "/opt/envc/context"  # where referenced files are copied, keeping their relative layout

@@ -46,17 +46,6 @@ def read_bytes(path: str) -> bytes:
         return handle.read()
 
 
-def file_digest(path: str) -> bytes:
-    """The file's sha256, read a MiB at a time: a base Dockerfile may COPY files larger than memory."""
-    from envc.cache import sha256
-
-    digest = sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
-
-
 def stem(path: str) -> str:
     """The file name without its last suffix (environment.yml -> environment)."""
     return os.path.splitext(os.path.basename(path))[0]

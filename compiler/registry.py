@@ -15,8 +15,8 @@ import shutil
 import tempfile
 
 from envc.diagnostics import Location, SpecError, error
+from envc.cache import file_digest
 from envc.document import display_name
-from envc.paths import file_digest
 
 REFERENCE = re.compile(r"(?P<name>[a-z0-9][a-z0-9._-]*)(?::(?P<version>[A-Za-z0-9][A-Za-z0-9._-]*))?")
 SPEC_FILE, RECORD_FILE = "envc.yml", "envc-registry.json"
