@@ -21,7 +21,9 @@ OPTION_FLAGS = {"index_url": "--index-url", "extra_index_url": "--extra-index-ur
                 "trusted_host": "--trusted-host", "no_binary": "--no-binary", "only_binary": "--only-binary",
                 "use_feature": "--use-feature", "include": "-r", "constraint": "-c"}
 UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
-IGNORE_FILE = ".dockerignore"  # at the build context's root: what Docker, podman and buildah leave out of it
+# At the build context's root, what an engine leaves out of it: Docker reads .dockerignore; podman and
+# buildah read .containerignore, or .dockerignore when there is none.
+IGNORE_FILE, CONTAINER_IGNORE_FILE = ".dockerignore", ".containerignore"
 
 
 class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requirement_files scripts files requirements "
@@ -103,7 +105,7 @@ class _Reader:
         self.notes: list = []
         self.absent: list = []
         self.listed = False
-        self._ignore = False  # not read yet; then the context's DockerIgnore, or None
+        self._ignores = None  # see ignore_files()
 
     def file(self, at: tuple, base: str | None = None, written: str | None = None) -> str | None:
         """The resolved path of the file at `at` (relative to base, default the spec's folder), now read."""
@@ -148,32 +150,39 @@ class _Reader:
                     pattern = rebase_source(source, context).rstrip("/") or "."
                     matches = sorted(map(os.path.normpath, glob.glob(glob.escape(self.root) + "/" + pattern, include_hidden=True)))
                     self.listed = self.listed or glob.has_magic(pattern) or any(map(os.path.isdir, matches))
-                    copied = {match: self.context_files(match) for match in matches}
+                    found = [self.context_files(match) for match in matches]
                     if not matches:
                         problem = (f"{copy.keyword} source '{source}' is not in the build context "
                                    f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
-                    elif not any(files is not None for files in copied.values()):
-                        line, rule = self.ignore().excluded_by(relative_to(matches[0], self.root))
-                        problem = (f"{copy.keyword} source '{source}' is left out of the build context by "
-                                   f".dockerignore:{line} ('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
-                    for files in filter(None, copied.values()):  # None: left out by .dockerignore
+                    for name, _ in self.ignore_files():
+                        if matches and not problem and all(name in left_out for _, left_out in found):
+                            line, rule = found[0][1][name]
+                            problem = (f"{copy.keyword} source '{source}' is left out of the build context by {name}:{line} "
+                                       f"('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
+                    for files, _ in found:
                         problem = problem or self.copied(files, source)
                 if problem:
                     self.problems.append(error(Location(where, copy.line, 1), problem))
 
     def context_files(self, path: str):
-        """The files at path (a file, or a folder's files) that the build context holds, or None when
-        .dockerignore leaves path out altogether."""
-        ignore = self.ignore()
+        """(the files at path, a file or a folder's, that some engine's build context holds;
+        ignore file name -> (line, pattern) for each ignore file that leaves path out altogether)."""
+        ignores = [ignore for _, ignore in self.ignore_files()]
 
-        def excluded(candidate: str) -> bool:
+        def excluded(candidate: str, ignore) -> bool:
             relative = relative_to(candidate, self.root)
             return ignore is not None and relative != "." and ignore.excluded_by(relative) is not None
-        if not os.path.isdir(path):
-            return None if excluded(path) else [path]
-        files = [file for file in _files_under(path, excluded if ignore and not ignore.reincludes else None)
-                 if not excluded(file)]
-        return None if excluded(path) and not files else files
+
+        def excluded_by_all(candidate: str) -> bool:
+            return all(excluded(candidate, ignore) for ignore in ignores)
+        if os.path.isdir(path):
+            prunable = all(ignore is not None and not ignore.reincludes for ignore in ignores)
+            candidates = _files_under(path, excluded_by_all if prunable else None)
+        else:
+            candidates = [path]
+        left_out = {name: ignore.excluded_by(relative_to(path, self.root)) for name, ignore in self.ignore_files()
+                    if excluded(path, ignore) and all(excluded(file, ignore) for file in candidates)}
+        return [file for file in candidates if not excluded_by_all(file)], left_out
 
     def copied(self, files, written: str):
         """Read files as COPY reads them; the problem when one is outside the spec's folder."""
@@ -184,43 +193,52 @@ class _Reader:
             self.files[relative_to(target, self.root)] = file_digest(target)
         return None
 
-    def ignore(self):
-        """The build context's .dockerignore (read once: it is an input too), or None when there is none."""
-        if self._ignore is False:
-            path = os.path.join(self.root, IGNORE_FILE)
-            if not os.path.isfile(path):
-                self._ignore = None
-                self.absent.append(IGNORE_FILE)
-                return None
-            from envc.dockerignore import DockerIgnore
+    def ignore_files(self) -> list:
+        """[(name, DockerIgnore or None)]: what Docker leaves out of the build context, then, when there is a
+        .containerignore, what podman and buildah leave out. Read once: they are inputs too."""
+        if self._ignores is None:
+            docker, container = self.read_ignore_file(IGNORE_FILE), self.read_ignore_file(CONTAINER_IGNORE_FILE)
+            self._ignores = [(IGNORE_FILE, docker)] + ([(CONTAINER_IGNORE_FILE, container)] if container else [])
+        return self._ignores
 
-            content = read_bytes(path)
-            self.files[IGNORE_FILE] = sha256(content).digest()
-            self._ignore = DockerIgnore(content.decode("utf-8", "replace"))
-            where = display_name(path)
-            self.problems.extend(error(Location(where, line, 1), message) for line, message in self._ignore.problems)
-            self.notes.extend(warning(Location(where, line, 1), message) for line, message in self._ignore.warnings)
-        return self._ignore
+    def read_ignore_file(self, name: str):
+        path = os.path.join(self.root, name)
+        if not os.path.isfile(path):
+            self.absent.append(name)
+            return None
+        from envc.dockerignore import DockerIgnore
+
+        content = read_bytes(path)
+        self.files[name] = sha256(content).digest()
+        ignore = DockerIgnore(content.decode("utf-8", "replace"))
+        where = display_name(path)
+        self.problems.extend(error(Location(where, line, 1), message) for line, message in ignore.problems)
+        self.notes.extend(warning(Location(where, line, 1), message) for line, message in ignore.warnings)
+        return ignore
 
     def check_in_context(self, at: tuple) -> None:
-        """A file envc's Dockerfile COPYs must not be left out of the build context by .dockerignore."""
+        """A file envc's Dockerfile COPYs must not be left out of any engine's build context."""
         written = _get(self.doc.data, at)
-        path, ignore = posixpath.normpath(written), self.ignore()
-        excluded = ignore and ignore.excluded_by(path)
-        if excluded:
-            line, rule = excluded
-            self.problems.append(error(self.doc.at(at), f"'{written}' is left out of the build context by .dockerignore:{line} "
-                                                        f"('{rule}'), so the image's COPY of it would fail: add '!{path}' to .dockerignore"))
+        path = posixpath.normpath(written)
+        for name, ignore in self.ignore_files():
+            excluded = ignore and ignore.excluded_by(path)
+            if excluded:
+                line, rule = excluded
+                self.problems.append(error(self.doc.at(at), f"'{written}' is left out of the build context by {name}:{line} "
+                                                            f"('{rule}'), so the image's COPY of it would fail: add '!{path}' to {name}"))
+                return
 
     def warn_unapplied_ignore_files(self, dockerfile: str, context: str) -> None:
         """Ignore files the base Dockerfile was built with that the compiled build will not read."""
-        unapplied = [os.path.join(self.root, context, IGNORE_FILE)] if context != "." else []
-        unapplied.append(dockerfile + IGNORE_FILE)  # BuildKit's per-Dockerfile ignore file
+        unapplied = [(os.path.join(self.root, context, name), name) for name in (IGNORE_FILE, CONTAINER_IGNORE_FILE)
+                     if context != "."]
+        unapplied.append((dockerfile + IGNORE_FILE, IGNORE_FILE))  # BuildKit's per-Dockerfile ignore file
         prefix = posixpath.normpath(context)
-        how = "copy these patterns there" if prefix == "." else f"copy these patterns there, each prefixed with '{prefix}/'"
-        for path in filter(os.path.isfile, unapplied):
-            self.notes.append(warning(Location(display_name(path), 1, 1), f"not applied: envc's Dockerfile is built from the spec's "
-                                                                          f"folder, where Docker reads only ./{IGNORE_FILE}: {how}"))
+        for path, name in unapplied:
+            if os.path.isfile(path):
+                how = f"copy these patterns to ./{name}" + (f", each prefixed with '{prefix}/'" if prefix != "." else "")
+                self.notes.append(warning(Location(display_name(path), 1, 1), "not applied: envc's Dockerfile is built from "
+                                                                              f"the spec's folder, whose ignore files engines read: {how}"))
 
     def folder(self, at: tuple) -> str | None:
         written = _get(self.doc.data, at)

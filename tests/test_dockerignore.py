@@ -128,9 +128,8 @@ def test_envc_reads_what_the_context_holds(context):
     assert read == {*TREE, ".dockerignore", "base.Dockerfile", "envc.yml"} - EXPECTED_EXCLUDED
 
 
-@pytest.mark.e2e
-def test_buildah_copies_exactly_the_files_envc_read(context, engine_env):
-    folder, dockerfile, read = context
+def buildah_copies(dockerfile, folder, engine_env) -> set:
+    """The files a buildah build of dockerfile (FROM scratch, COPY . /ctx/) put in /ctx."""
     tag = "localhost/envc-dockerignore-test"
     result = engine.build(dockerfile, folder, tag, engine_env)
     assert result.returncode == 0, result.stderr
@@ -138,30 +137,50 @@ def test_buildah_copies_exactly_the_files_envc_read(context, engine_env):
     container = subprocess.run(["buildah", "from", "--pull=never", tag], env=env, capture_output=True, text=True, check=True).stdout.strip()
     try:
         root = subprocess.run(["buildah", "mount", container], env=env, capture_output=True, text=True, check=True).stdout.strip()
-        copied = {os.path.relpath(os.path.join(parent, name), os.path.join(root, "ctx"))
-                  for parent, _, names in os.walk(os.path.join(root, "ctx")) for name in names}
+        return {os.path.relpath(os.path.join(parent, name), os.path.join(root, "ctx"))
+                for parent, _, names in os.walk(os.path.join(root, "ctx")) for name in names}
     finally:
         subprocess.run(["buildah", "rm", container], env=env, capture_output=True)
-    assert copied == read
 
 
-@pytest.mark.e2e
-def test_docker_buildkit_copies_exactly_the_files_envc_read(context, docker_env, tmp_path):  # noqa: F811
-    folder, dockerfile, read = context
+def docker_copies(dockerfile, folder, docker_env, scratch) -> set:  # noqa: F811
+    """The files a Docker (BuildKit) build of dockerfile put in /ctx."""
     tag = "envc-dockerignore-test"
     result = docker(["build", "-f", dockerfile, "-t", tag, folder], {**docker_env, "DOCKER_BUILDKIT": "1"})
     assert result.returncode == 0, result.stderr
     container = docker(["create", tag, "/none"], docker_env, check=True).stdout.strip()
     try:
-        with open(tmp_path / "image.tar", "wb") as handle:
+        with open(scratch / "image.tar", "wb") as handle:
             subprocess.run([str(docker_env["PATH"].split(os.pathsep)[0] + "/docker"), "export", container],
                            env={**os.environ, **docker_env}, stdout=handle, check=True)
-        with tarfile.open(tmp_path / "image.tar") as archive:
-            copied = {member.name.removeprefix("ctx/") for member in archive.getmembers()
-                      if member.isfile() and member.name.startswith("ctx/")}
+        with tarfile.open(scratch / "image.tar") as archive:
+            return {member.name.removeprefix("ctx/") for member in archive.getmembers()
+                    if member.isfile() and member.name.startswith("ctx/")}
     finally:
         docker(["rm", container], docker_env)
-    assert copied == read
+
+
+@pytest.mark.e2e
+def test_buildah_copies_exactly_the_files_envc_read(context, engine_env):
+    folder, dockerfile, read = context
+    assert buildah_copies(dockerfile, folder, engine_env) == read
+
+
+@pytest.mark.e2e
+def test_docker_buildkit_copies_exactly_the_files_envc_read(context, docker_env, tmp_path):  # noqa: F811
+    folder, dockerfile, read = context
+    assert docker_copies(dockerfile, folder, docker_env, tmp_path) == read
+
+
+@pytest.mark.e2e
+def test_with_a_containerignore_envc_reads_what_either_engine_copies(context, engine_env, docker_env, tmp_path):  # noqa: F811
+    """podman and buildah read .containerignore instead of .dockerignore; Docker does not read it."""
+    folder, dockerfile, _ = context
+    (folder / ".containerignore").write_text("src\n*.txt\n!cc.txt\ndata/keep\n")
+    read = {relative for relative, _ in compile_spec(folder / "envc.yml").inputs.files}
+    by_buildah, by_docker = buildah_copies(dockerfile, folder, engine_env), docker_copies(dockerfile, folder, docker_env, tmp_path)
+    assert "src/c.py" not in by_buildah and "src/c.py" in by_docker and "a.pyc" in by_buildah and "a.pyc" not in by_docker
+    assert read == by_buildah | by_docker | {".dockerignore", ".containerignore"}
 
 
 def spec_with_init(folder, ignore):
@@ -181,6 +200,14 @@ def test_an_init_script_left_out_of_the_context_is_an_error_with_the_fix(tmp_pat
     with open(tmp_path / ".dockerignore", "a") as handle:
         handle.write("!scripts/setup.sh\n")
     assert run_envc(["compile", "envc.yml"], tmp_path, capsys)[0] == 0
+
+
+def test_an_init_script_only_podman_and_buildah_leave_out_is_an_error_too(tmp_path, capsys):
+    spec_with_init(tmp_path, "*.pyc\n")
+    (tmp_path / ".containerignore").write_text("scripts/\n")
+    code, _, err = run_envc(["compile", "envc.yml"], tmp_path, capsys)
+    assert code == 2 and "left out of the build context by .containerignore:1 ('scripts/')" in err
+    assert "add '!scripts/setup.sh' to .containerignore" in err
 
 
 def test_a_dockerignore_created_after_a_cached_compile_is_seen(tmp_path, capsys):
@@ -220,15 +247,17 @@ def test_ignore_files_the_compiled_build_does_not_read_are_warnings(tmp_path, ca
     (tmp_path / "docker-context" / "docker").mkdir(parents=True)
     (tmp_path / "docker-context" / "app.py").write_text("print(1)\n")
     (tmp_path / "docker-context" / ".dockerignore").write_text("*.pyc\n")
+    (tmp_path / "docker-context" / ".containerignore").write_text("*.pyc\n")
     (tmp_path / "docker-context" / "docker" / "Dockerfile").write_text("FROM scratch\nCOPY app.py /app/\n")
     (tmp_path / "docker-context" / "docker" / "Dockerfile.dockerignore").write_text("*.pyc\n")
     (tmp_path / "envc.yml").write_text("name: w\nbase:\n  dockerfile: docker-context/docker/Dockerfile\n  context: docker-context\n")
     code, _, err = run_envc(["compile", "envc.yml"], tmp_path, capsys)
     assert code == 0
     assert err.splitlines() == [
-        f"{where}:1:1: warning: not applied: envc's Dockerfile is built from the spec's folder, where Docker reads only "
-        "./.dockerignore: copy these patterns there, each prefixed with 'docker-context/'"
-        for where in ("docker-context/.dockerignore", "docker-context/docker/Dockerfile.dockerignore")]
+        f"{where}:1:1: warning: not applied: envc's Dockerfile is built from the spec's folder, whose ignore files engines "
+        f"read: copy these patterns to ./{name}, each prefixed with 'docker-context/'"
+        for where, name in (("docker-context/.dockerignore", ".dockerignore"), ("docker-context/.containerignore", ".containerignore"),
+                            ("docker-context/docker/Dockerfile.dockerignore", ".dockerignore"))]
 
 
 def test_dockerignore_problems_are_located_errors(tmp_path, capsys):
