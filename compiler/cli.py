@@ -100,8 +100,9 @@ def _exit_without_teardown(code: int) -> None:
     if getattr(atexit, "_ncallbacks", lambda: 1)() or threading is not None and threading.active_count() > 1:
         return
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
     except (OSError, ValueError):  # a closed pipe: let the normal exit report it as Python does
         return
     os._exit(code)
