@@ -151,14 +151,14 @@ class _Reader:
                     matches = sorted(map(os.path.normpath, glob.glob(glob.escape(self.root) + "/" + pattern, include_hidden=True)))
                     self.listed = self.listed or glob.has_magic(pattern) or any(map(os.path.isdir, matches))
                     found = [self.context_files(match) for match in matches]
+                    left_out = next((name for name, _ in self.ignore_files() if all(name in gone for _, gone in found)), None)
                     if not matches:
                         problem = (f"{copy.keyword} source '{source}' is not in the build context "
                                    f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
-                    for name, _ in self.ignore_files():
-                        if matches and not problem and all(name in left_out for _, left_out in found):
-                            line, rule = found[0][1][name]
-                            problem = (f"{copy.keyword} source '{source}' is left out of the build context by {name}:{line} "
-                                       f"('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
+                    elif left_out:
+                        line, rule = found[0][1][left_out]
+                        problem = (f"{copy.keyword} source '{source}' is left out of the build context by {left_out}:{line} "
+                                   f"('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
                     for files, _ in found:
                         problem = problem or self.copied(files, source)
                 if problem:
