@@ -67,3 +67,20 @@ def test_a_file_of_that_name_wins(registry, capsys):
     run_envc(["register", "envc.yml"], src, capsys)
     (registry / "web").write_text("name: local-file\nbase: {image: ubuntu:22.04}\n")
     assert "environment 'local-file'" in run_envc(["compile", "web"], registry, capsys)[1]
+
+
+def test_a_file_changed_while_registering_is_an_error_and_nothing_is_registered(registry, capsys, monkeypatch):
+    import shutil
+
+    import envc.registry
+
+    copy = shutil.copyfile
+
+    def copy_then_edit(source, target):  # the user saves the file between envc's hash and its copy
+        copy(source, target)
+        with open(target, "a") as handle:
+            handle.write("six==1.16.0\n")
+    monkeypatch.setattr(envc.registry.shutil, "copyfile", copy_then_edit)
+    code, out, err = run_envc(["register", "envc.yml"], registry / "src", capsys)
+    assert code == 2 and out == "" and "requirements.txt:1:1: error: changed while it was being registered" in err
+    assert run_envc(["list"], registry, capsys)[1] == ""
