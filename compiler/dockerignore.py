@@ -22,7 +22,7 @@ class DockerIgnore:
     """The patterns of one .dockerignore, in order, and the problems that make Docker refuse it."""
 
     def __init__(self, text: str):
-        self.rules: list = []  # (line number, pattern as written, re-includes, matcher)
+        self.rules: list = []  # (line number, pattern as written, re-includes, matcher, literal start)
         self.problems: list = []  # (line number, message)
         self.warnings: list = []  # (line number, message): patterns engines read differently
         lines = text.removeprefix("\ufeff").split("\n")  # Go's line scanner: \n ends a line, a \r before it is dropped
@@ -33,7 +33,7 @@ class DockerIgnore:
             pattern = _clean(("!" if written.startswith("!") else "") + _from_context_root(written.removeprefix("!").strip()))
             reinclude, pattern = pattern.startswith("!"), pattern.removeprefix("!")
             try:
-                self.rules.append((number, written, reinclude, _matcher(pattern)))
+                self.rules.append((number, written, reinclude, _matcher(pattern), re.split(r"[*?\[\]\\]", pattern, maxsplit=1)[0]))
             except ValueError as refused:
                 self.problems.append((number, f"'{written}' {refused}, and Docker refuses this .dockerignore"))
                 continue
@@ -42,10 +42,11 @@ class DockerIgnore:
                                               f"'{pattern[2:]}', older Docker and buildah only paths where it starts a name; "
                                               f"write '**/*{pattern[2:]}' or '**/{pattern[2:]}' to say which (envc reads it the second way)"))
 
-    @property
-    def reincludes(self) -> bool:
-        """Whether a `!` pattern may bring back files inside an excluded folder."""
-        return any(reinclude for _, _, reinclude, _ in self.rules)
+    def may_reinclude(self, folder: str) -> bool:
+        """Whether a `!` pattern could bring back something inside folder (relative, / separators), judged
+        by the text before its first wildcard: if not, an excluded folder need not be walked."""
+        inside = folder + "/"
+        return any(reinclude and (start.startswith(inside) or inside.startswith(start)) for _, _, reinclude, _, start in self.rules)
 
     def excluded_by(self, path: str):
         """(line, pattern as written) of the rule that leaves path out of the build context, or None.
@@ -55,7 +56,7 @@ class DockerIgnore:
         parents = path.split("/")[:-1]
         candidates = [path] + ["/".join(parents[:i]) for i in range(1, len(parents) + 1)]
         excluding = None
-        for number, written, reinclude, matches in self.rules:
+        for number, written, reinclude, matches, _ in self.rules:
             if reinclude != (excluding is not None):
                 continue  # a pattern can only change the answer it opposes
             if any(matches(candidate) for candidate in candidates):

@@ -175,9 +175,12 @@ class _Reader:
 
         def excluded_by_all(candidate: str) -> bool:
             return all(excluded(candidate, ignore) for ignore in ignores)
+
+        def prunable(folder: str) -> bool:  # nothing inside comes back: the walk need not enter it
+            relative = relative_to(folder, self.root)
+            return all(excluded(folder, ignore) and not ignore.may_reinclude(relative) for ignore in ignores)
         if os.path.isdir(path):
-            prunable = all(ignore is not None and not ignore.reincludes for ignore in ignores)
-            candidates = _files_under(path, excluded_by_all if prunable else None)
+            candidates = _files_under(path, prunable)
         else:
             candidates = [path]
         left_out = {name: ignore.excluded_by(relative_to(path, self.root)) for name, ignore in self.ignore_files()
@@ -366,12 +369,11 @@ def installer(doc: Document) -> str:
     return doc.data.get("pip", {}).get("installer", default)
 
 
-def _files_under(folder: str, pruned=None) -> list:
+def _files_under(folder: str, pruned) -> list:
     """Every file below folder, as COPY takes them: symlinked folders are not entered, nor those pruned(path) leaves out."""
     found = []
     for parent, folders, names in os.walk(folder):
-        if pruned:
-            folders[:] = [name for name in folders if not pruned(os.path.join(parent, name))]
+        folders[:] = [name for name in folders if not pruned(os.path.join(parent, name))]
         found += [os.path.join(parent, name) for name in names]
     return sorted(found, key=lambda path: path.split(os.sep))
 

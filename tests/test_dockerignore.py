@@ -183,6 +183,32 @@ def test_with_a_containerignore_envc_reads_what_either_engine_copies(context, en
     assert read == by_buildah | by_docker | {".dockerignore", ".containerignore"}
 
 
+def test_an_ignored_folder_is_not_walked_unless_a_pattern_could_bring_something_back(tmp_path, monkeypatch):
+    make_context(tmp_path, ".git\n*.pyc\n!README.md\n!data/keep/**\n")
+    for folder in (".git/objects/ab", "data/keep/x"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "f").write_text("x\n")
+    scanned, scandir = [], os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: scanned.append(os.path.relpath(path, tmp_path)) or scandir(path))
+    read = {relative for relative, _ in compile_spec(tmp_path / "envc.yml").inputs.files}
+    assert not [folder for folder in scanned if folder.startswith(".git")]  # only '!README.md' re-includes: .git stays shut
+    assert "data/keep/x/f" in read and ".git/objects/ab/f" not in read
+
+
+NAMES = st.sampled_from(["a", "b", "ab"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(patterns=st.lists(st.tuples(st.booleans(), st.lists(st.one_of(NAMES, st.sampled_from(["*", "**", "?", "a*", "[ab]"])),
+                                                          min_size=1, max_size=3)), min_size=1, max_size=4),
+       folder=st.lists(NAMES, min_size=1, max_size=3), inside=st.lists(NAMES, min_size=1, max_size=3))
+def test_a_folder_judged_safe_to_skip_holds_nothing_the_build_would_copy(patterns, folder, inside):
+    ignore = DockerIgnore("".join(("!" if back else "") + "/".join(parts) + "\n" for back, parts in patterns))
+    folder = "/".join(folder)
+    if ignore.excluded_by(folder) and not ignore.may_reinclude(folder):
+        assert ignore.excluded_by(folder + "/" + "/".join(inside))
+
+
 def spec_with_init(folder, ignore):
     (folder / "scripts").mkdir(parents=True)
     (folder / "scripts" / "setup.sh").write_text("echo setup\n")
