@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import namedtuple
 
 _LITERAL_ESCAPES = set(".+()|{}$")  # regex characters that are plain in a pattern
+# line: in the file; written: the pattern as written; matches: a predicate on paths; start: its text before any wildcard
+Rule = namedtuple("Rule", "line written reinclude matches start")
 
 
 class DockerIgnore:
     """The patterns of one .dockerignore, in order, and the problems that make Docker refuse it."""
 
     def __init__(self, text: str):
-        self.rules: list = []  # (line number, pattern as written, re-includes, matcher, literal start)
+        self.rules: list = []  # Rule, in order
         self.problems: list = []  # (line number, message)
         self.warnings: list = []  # (line number, message): patterns engines read differently
         lines = text.removeprefix("\ufeff").split("\n")  # Go's line scanner: \n ends a line, a \r before it is dropped
@@ -33,7 +36,7 @@ class DockerIgnore:
             pattern = _clean(("!" if written.startswith("!") else "") + _from_context_root(written.removeprefix("!").strip()))
             reinclude, pattern = pattern.startswith("!"), pattern.removeprefix("!")
             try:
-                self.rules.append((number, written, reinclude, _matcher(pattern), re.split(r"[*?\[\]\\]", pattern, maxsplit=1)[0]))
+                self.rules.append(Rule(number, written, reinclude, _matcher(pattern), re.split(r"[*?\[\]\\]", pattern, maxsplit=1)[0]))
             except ValueError as refused:
                 self.problems.append((number, f"'{written}' {refused}, and Docker refuses this .dockerignore"))
                 continue
@@ -46,7 +49,7 @@ class DockerIgnore:
         """Whether a `!` pattern could bring back something inside folder (relative, / separators), judged
         by the text before its first wildcard: if not, an excluded folder need not be walked."""
         inside = folder + "/"
-        return any(reinclude and (start.startswith(inside) or inside.startswith(start)) for _, _, reinclude, _, start in self.rules)
+        return any(rule.reinclude and (rule.start.startswith(inside) or inside.startswith(rule.start)) for rule in self.rules)
 
     def excluded_by(self, path: str):
         """(line, pattern as written) of the rule that leaves path out of the build context, or None.
@@ -56,11 +59,11 @@ class DockerIgnore:
         parents = path.split("/")[:-1]
         candidates = [path] + ["/".join(parents[:i]) for i in range(1, len(parents) + 1)]
         excluding = None
-        for number, written, reinclude, matches, _ in self.rules:
-            if reinclude != (excluding is not None):
+        for rule in self.rules:
+            if rule.reinclude != (excluding is not None):
                 continue  # a pattern can only change the answer it opposes
-            if any(matches(candidate) for candidate in candidates):
-                excluding = None if reinclude else (number, written)
+            if any(rule.matches(candidate) for candidate in candidates):
+                excluding = None if rule.reinclude else (rule.line, rule.written)
         return excluding
 
 

@@ -91,7 +91,7 @@ def test_any_text_is_read_without_a_crash_or_a_python_warning(text, path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ignore = DockerIgnore(text)
-        assert ignore.excluded_by(path) is None or ignore.excluded_by(path)[0] in [rule[0] for rule in ignore.rules]
+        assert ignore.excluded_by(path) is None or ignore.excluded_by(path)[0] in [rule.line for rule in ignore.rules]
     assert all(isinstance(line, int) and message for line, message in ignore.problems + ignore.warnings)
 
 
