@@ -9,9 +9,9 @@ import os
 import posixpath
 from collections import namedtuple
 
+from envc.cache import file_digest, sha256
 from envc.diagnostics import Location, SpecError, error, warning
 from envc.document import Document, display_name
-from envc.cache import file_digest, sha256
 from envc.paths import read_bytes, relative_to, resolve_inside
 from envc.requirements import PER_REQUIREMENT_OPTIONS, PipLine, parse_line, read_requirements, strip_comment
 
@@ -37,7 +37,7 @@ class Inputs(namedtuple("Inputs", "doc base_dockerfile conda_lock pip_args requi
     scripts: init key -> relative path.
     files: (relative path, sha256 digest) of every file read: the content hash covers them.
     requirements: every pip requirement line (requirements.PipLine, kind requirement or url), located.
-    absent: relative paths whose absence the result depends on (a .dockerignore that is not there).
+    absent: relative paths whose absence the result depends on (an ignore file that is not there).
     listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
     """
 
