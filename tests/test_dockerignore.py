@@ -7,13 +7,14 @@ import tarfile
 import warnings
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
 from conftest import run_envc
 from envc import dockerignore
 from envc.dockerignore import DockerIgnore
+from envc.cli import main
 from envc.pipeline import compile_spec
 from test_build_docker import docker, docker_env  # noqa: F401  (the fixture, reused)
 
@@ -207,6 +208,20 @@ def test_a_folder_judged_safe_to_skip_holds_nothing_the_build_would_copy(pattern
     folder = "/".join(folder)
     if ignore.excluded_by(folder) and not ignore.may_reinclude(folder):
         assert ignore.excluded_by(folder + "/" + "/".join(inside))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ignore=st.one_of(st.text(max_size=40), st.text("ab/*?[]!^\\.- \n#", max_size=40)), container=st.booleans())
+def test_any_ignore_file_gives_an_answer_never_a_crash(tmp_path_factory, capsys, ignore, container):
+    folder = tmp_path_factory.mktemp("fuzz")
+    spec_with_init(folder, ignore)
+    (folder / "base.Dockerfile").write_text("FROM scratch\nCOPY . /app/\nCOPY scripts/*.sh /bin/\n")
+    (folder / "envc.yml").write_text("name: fuzz\nbase:\n  dockerfile: base.Dockerfile\ninit:\n  setup: scripts/setup.sh\n")
+    if container:
+        (folder / ".containerignore").write_text(ignore[::-1])
+    code = main(["check", "--no-cache", str(folder / "envc.yml")])
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "internal error" not in err, err
 
 
 def spec_with_init(folder, ignore):
