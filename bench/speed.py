@@ -13,7 +13,7 @@ Measures, with the envc of the venv this script runs in (its `envc` console scri
 2. `envc check SPEC` and `envc compile SPEC -o Dockerfile --check` on unchanged inputs with a warm
    cache, alternately with a bare `python -c pass` of the same venv: each median <= 2 x python's.
 3. One process compiling the 131 conda and requirements files of ../shared/corpus/azureml-examples
-   through `envc.pipeline.compile_spec` (after start-up: imports and one warm-up compile are not
+   through `envc.core.pipeline.compile_spec` (after start-up: imports and one warm-up compile are not
    timed): median of --rounds rounds >= 1,000 specs/s.
 4. Generated specs of 1k/2k/4k/8k packages (pip:conda = 2.5:1) and the headline 5,000 pip + 2,000
    conda: compiled in-process (median of --runs compiles after a warm-up) to show time per package,
@@ -323,8 +323,8 @@ def bench_scaling(table: Table, args, envc, tmp: Path) -> list[float]:
 
 def child(args) -> int:
     """In-process measurements, run in a child so that its peak RSS is its own."""
-    from envc.diagnostics import SpecError
-    from envc.pipeline import compile_spec
+    from envc.common.diagnostics import SpecError
+    from envc.core.pipeline import compile_spec
 
     if args.child == "corpus":
         files = args.files

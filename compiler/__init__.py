@@ -4,7 +4,7 @@ Kept import-free on purpose: `envc check` runs in pre-commit, so every module is
 imported only by the command that needs it.
 """
 
-__version__ = "0.1.0"
+from envc.common.version import __version__
 
 _API = ("Environment", "CondaDependencies")
 
@@ -12,7 +12,7 @@ _API = ("Environment", "CondaDependencies")
 def __getattr__(name):
     """`from envc import Environment, CondaDependencies`, loaded on first use only."""
     if name in _API:
-        from envc import api
+        from envc.frontends import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'envc' has no attribute {name!r}")

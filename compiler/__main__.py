@@ -1,4 +1,4 @@
 """`python -m envc` is the `envc` command."""
-from envc.cli import run
+from envc.frontends.cli import run
 
 raise SystemExit(run())

@@ -58,7 +58,7 @@ def golden_input(case: Path) -> Path:
 
 def run_envc(args, cwd, capsys):
     """Run the envc CLI in-process (fast, same code path as the console script)."""
-    from envc.cli import main
+    from envc.frontends.cli import main
 
     old = os.getcwd()
     os.chdir(cwd)

@@ -21,18 +21,12 @@ def buildkit_pairs(command):
     return pairs
 
 
+# The Dockerfile instructions each kind of IR stage is written as.
+INSTRUCTIONS = {"Helper": ["FROM"], "From": ["FROM"], "Apt": ["RUN"], "CopyFrom": ["COPY"], "CondaCreate": ["RUN"],
+                "Activate": ["ENV"], "Run": ["RUN"], "PipInstall": ["RUN"], "Copy": ["COPY"], "WriteFile": ["RUN"],
+                "Env": ["ENV"], "Labels": ["LABEL"], "Entrypoint": ["ENTRYPOINT"], "Cmd": ["CMD"]}
+
+
 def expected_instructions(image):
-    """The instruction sequence the IR implies, stage by stage."""
-    names = ["FROM"] * (len(image.base.helper_images) + 1)
-    if image.system:
-        names.append("RUN")
-    if image.activation and not image.conda and not image.pip:
-        names.append("ENV")  # a user-managed interpreter on PATH
-    if image.conda:
-        names += ["COPY"] * (image.conda.tool == "micromamba") + ["RUN", "ENV"]
-    if image.pip:
-        names += ["RUN", "ENV"] * bool(image.pip.venv) + ["RUN"] * bool(image.pip.uv) + ["RUN"]
-    runtime = image.runtime
-    names += ["ENV"] * bool(runtime.env)
-    names += ["LABEL"] * bool(runtime.labels) + ["CMD"] * bool(runtime.command)
-    return names
+    """The instruction sequence the IR implies, stage by stage (a base Dockerfile's are its own)."""
+    return [name for stage in image.stages for name in INSTRUCTIONS[type(stage).__name__]]

@@ -1,11 +1,11 @@
-"""The Python API (envc.api): azureml-core's names, envc's checks, and the same bytes as the CLI."""
+"""The Python API (envc.frontends.api): azureml-core's names, envc's checks, and the same bytes as the CLI."""
 import json
 
 import pytest
 
 from conftest import REPO, run_envc
 from envc import CondaDependencies, Environment
-from envc.diagnostics import SpecError
+from envc.common.diagnostics import SpecError
 
 SAVED = REPO / "golden"
 
@@ -96,7 +96,7 @@ def test_mistakes_raise_where_they_are_made(tmp_path):
 def test_api_stays_off_the_cli_start_up_path():
     import subprocess
     import sys
-    code = "import sys, envc.cli; print('envc.api' in sys.modules)"
+    code = "import sys, envc.frontends.cli; print('envc.frontends.api' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

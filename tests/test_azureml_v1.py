@@ -105,7 +105,7 @@ def _assert_answer(folder, spec):
     import io
     import os
 
-    from envc.cli import main
+    from envc.frontends.cli import main
 
     err, cwd = io.StringIO(), os.getcwd()
     try:

@@ -1,9 +1,9 @@
 """Azure ML CLI v2 environment YAMLs (importers.from_azureml_v2) and base Dockerfiles written for
-another build context (envc.basedockerfile): what is mapped, what is refused, what is hashed."""
+another build context (envc.core.base_dockerfile): what is mapped, what is refused, what is hashed."""
 import pytest
 
 from conftest import run_envc
-from envc.basedockerfile import context_copies, rebase
+from envc.core.base_dockerfile import context_copies, rebase
 
 SCHEMA = "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
 

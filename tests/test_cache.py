@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import envc.pipeline
+import envc.core.pipeline
 from conftest import GOLDEN
-from envc.cli import main
+from envc.frontends.cli import main
 
 CASE = GOLDEN / "full"  # references requirements.txt and two init scripts
 REFERENCED = ["envc.yml", "requirements.txt", "scripts/setup.sh", "scripts/run.sh"]
@@ -39,7 +39,7 @@ def compiles(monkeypatch):
                 depth.pop()
         return run
     for name in ("compile_spec", "check"):
-        monkeypatch.setattr(envc.pipeline, name, counted(name, getattr(envc.pipeline, name)))
+        monkeypatch.setattr(envc.core.pipeline, name, counted(name, getattr(envc.core.pipeline, name)))
     return calls
 
 
@@ -121,16 +121,16 @@ def test_unwritable_cache_only_costs_speed(spec, compiles, tmp_path, monkeypatch
 
 
 def test_an_edit_of_envc_itself_misses(spec, compiles, tmp_path, monkeypatch, capsys):
-    import envc.cache
+    import envc.services.cache
 
     package = tmp_path / "envc-code"  # stands in for envc's installed files, which the key covers
     package.mkdir()
     (package / "lower.py").write_text("# envc 1\n")
-    monkeypatch.setattr(envc.cache, "_PACKAGE", str(package))
+    monkeypatch.setattr(envc.services.cache, "_PACKAGE", str(package))
     assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
     assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
     assert compiles == ["compile_spec"]
     (package / "lower.py").write_text("# envc 1.1, with a fix\n")
-    envc.cache._code_fingerprint.cache_clear()  # as in the next process: the fingerprint is taken once per process
+    envc.services.cache._code_fingerprint.cache_clear()  # as in the next process: the fingerprint is taken once per process
     assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
     assert compiles == ["compile_spec", "compile_spec"]

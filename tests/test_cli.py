@@ -90,7 +90,7 @@ def test_unwritable_output_is_an_error_not_a_traceback(spec, capsys):
 def envc_process(*args, cwd, prelude="", closed=None):
     """The envc process as users start it: cli.run(), which skips the interpreter's teardown.
     closed: a file descriptor (1, 2) the process starts without."""
-    code = f"import sys; {prelude}from envc.cli import run; sys.exit(run())"
+    code = f"import sys; {prelude}from envc.frontends.cli import run; sys.exit(run())"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual when piped
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True,
                           preexec_fn=None if closed is None else lambda: os.close(closed))

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 import engine
 from conftest import run_envc
-from envc import dockerignore
-from envc.dockerignore import DockerIgnore
-from envc.cli import main
-from envc.pipeline import compile_spec
+from envc.core import dockerignore
+from envc.core.dockerignore import DockerIgnore
+from envc.frontends.cli import main
+from envc.core.pipeline import compile_spec
 from test_build_docker import docker, docker_env  # noqa: F401  (the fixture, reused)
 
 # Every kind of pattern Docker documents, and its shortcuts, against a tree that tells them apart.

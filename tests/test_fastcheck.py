@@ -1,4 +1,4 @@
-"""envc.fastcheck answers exactly as jsonschema does on envc's schema (it only skips the import)."""
+"""envc.core.fastcheck answers exactly as jsonschema does on envc's schema (it only skips the import)."""
 import os
 
 from hypothesis import HealthCheck, given, settings
@@ -6,10 +6,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, validators
 
 from conftest import CORPUS, GOLDEN
-from envc.diagnostics import SpecError
-from envc.fastcheck import is_valid
-from envc.importers import load
-from envc.validate import _ecma_pattern, schema
+from envc.common.diagnostics import SpecError
+from envc.core.fastcheck import is_valid
+from envc.formats.detect import load
+from envc.core.validate import _ecma_pattern, schema
 from spec_strategies import junk, mutate, specs
 
 REFERENCE = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})(schema())

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from bench.hostile import ATTACKS, MEMORY_BUDGET_MB, SUPPORT_FILES, write_attacks
 from dockerfile_reading import buildkit_pairs, expected_instructions
-from envc.cli import main
-from envc.diagnostics import SpecError
-from envc.pipeline import compile_spec
+from envc.frontends.cli import main
+from envc.common.diagnostics import SpecError
+from envc.core.pipeline import compile_spec
 
 NASTY = ["\n", "\r", "\u2028", "\u2029", "\u0085", "\x00", "\t", "\\", "'", '"', "$VAR", "${VAR}", "$(id)", "`id`",
          ";", "&&", "|", ">", "#", "<<EOF", "-", "x" * 5000, "ünï✓", " ", "=", "*", "..", "/"]
@@ -227,9 +227,9 @@ def test_interrupted_write_leaves_previous_output(previous, failure, monkeypatch
 
 def test_real_sigint_during_compile_leaves_previous_output(previous):
     spec, target = previous
-    child = subprocess.Popen([sys.executable, "-c", "import time, envc.output as o; w = o.write_atomic;"
+    child = subprocess.Popen([sys.executable, "-c", "import time, envc.common.atomic_write as o; w = o.write_atomic;"
                               "o.write_atomic = lambda p, t: (print('writing', flush=True), time.sleep(30), w(p, t));"
-                              f"from envc.cli import main; raise SystemExit(main(['compile', {str(spec)!r}, '-o', {str(target)!r}]))"],
+                              f"from envc.frontends.cli import main; raise SystemExit(main(['compile', {str(spec)!r}, '-o', {str(target)!r}]))"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "writing"
     child.send_signal(signal.SIGINT)

@@ -5,26 +5,9 @@ import shutil
 import pytest
 
 from conftest import CORPUS, REPO, run_envc
-from envc.specfile import PATH_KEYS
 
 TRICKY = {"QUOTES": "it's \"quoted\"", "DOLLAR": "$HOME and ${PATH}", "VERSION": "3.10", "BOOLISH": "yes",
           "UNICODE": "naïve ☃", "EMPTY": "", "SPACES": "  padded  ", "HASH": "a # not a comment"}
-
-
-def _relative_path_keys(node, at=()):
-    """Paths (as PATH_KEYS spells them) of every schema property whose value or items are a relativePath."""
-    found = set()
-    if isinstance(node, dict):
-        for key, value in node.get("properties", {}).items():
-            if value.get("$ref") == "#/$defs/relativePath" or value.get("items", {}).get("$ref") == "#/$defs/relativePath":
-                found.add(at + (key,))
-            found |= _relative_path_keys(value, at + (key,))
-    return found
-
-
-def test_path_keys_are_every_relative_path_in_the_schema():
-    schema = json.loads((REPO / "schemas" / "envc.schema.json").read_text())
-    assert set(PATH_KEYS) == _relative_path_keys(schema)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from dockerfile_reading import buildkit_pairs, expected_instructions
 from spec_strategies import mutate, specs
-from envc.cli import main
-from envc.pipeline import compile_spec
+from envc.frontends.cli import main
+from envc.core.pipeline import compile_spec
 
 PROFILE = settings(max_examples=int(os.environ.get("ENVC_HYPOTHESIS_EXAMPLES", "150")), deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

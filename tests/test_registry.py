@@ -72,7 +72,7 @@ def test_a_file_of_that_name_wins(registry, capsys):
 def test_a_file_changed_while_registering_is_an_error_and_nothing_is_registered(registry, capsys, monkeypatch):
     import shutil
 
-    import envc.registry
+    import envc.services.registry
 
     copy = shutil.copyfile
 
@@ -80,7 +80,7 @@ def test_a_file_changed_while_registering_is_an_error_and_nothing_is_registered(
         copy(source, target)
         with open(target, "a") as handle:
             handle.write("six==1.16.0\n")
-    monkeypatch.setattr(envc.registry.shutil, "copyfile", copy_then_edit)
+    monkeypatch.setattr(envc.services.registry.shutil, "copyfile", copy_then_edit)
     code, out, err = run_envc(["register", "envc.yml"], registry / "src", capsys)
     assert code == 2 and out == "" and "requirements.txt:1:1: error: changed while it was being registered" in err
     assert run_envc(["list"], registry, capsys)[1] == ""

@@ -66,3 +66,30 @@ def test_editors_and_ci_validate_specs_with_check_jsonschema():
     assert passed.returncode == 0, passed.stdout + passed.stderr
     failed = subprocess.run([tool, "--schemafile", schema_file, str(GOLDEN / "error-typos" / "envc.yml")], capture_output=True, text=True)
     assert failed.returncode == 1 and "'dependancies'" in failed.stdout
+
+
+def _relative_path_keys(node, at=()):
+    """Key paths of every schema property whose value or items are a relativePath."""
+    found = set()
+    if isinstance(node, dict):
+        for key, value in node.get("properties", {}).items():
+            if value.get("$ref") == "#/$defs/relativePath" or value.get("items", {}).get("$ref") == "#/$defs/relativePath":
+                found.add(at + (key,))
+            found |= _relative_path_keys(value, at + (key,))
+    return found
+
+
+def test_every_leaf_key_carries_its_facts():
+    """Per-key facts live in the schema: each leaf says which export formats hold it and has a title
+    (the warnings name it); every path key, and only those, is marked x-envc-path."""
+    from envc.common.schema import leaf_keys, path_keys
+
+    leaves = leaf_keys()
+    assert len(leaves) >= 27
+    for path, node in leaves.items():
+        assert set(node["x-envc-export"]) <= {"conda", "requirements", "azureml-v2"}, path
+        assert node.get("title"), path
+    assert {path for path, _ in path_keys()} == _relative_path_keys(SCHEMA)
+    covered = {leaf[:depth] for leaf in leaves for depth in range(1, len(leaf) + 1)}
+    declared = {tuple(p for p in path.split("/")[0].split(".") if p) for path, _ in properties(SCHEMA) if "/" not in path}
+    assert declared <= covered, declared - covered  # no key of the spec is without facts

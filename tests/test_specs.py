@@ -1,4 +1,4 @@
-"""envc.specs: conda MatchSpecs and pip requirement lines, parsed by the generated lark parsers.
+"""envc.common.package_specs: conda MatchSpecs and pip requirement lines, parsed by the generated lark parsers.
 
 Every documented form parses to the expected fields; bad specs raise SpecSyntaxError at the right
 column; for generated specs parse -> render -> parse is the identity; the generated parser modules
@@ -15,10 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS, REPO
-from envc.requirements import logical_lines
-from envc.specs import (
-    KNOWN_SUBDIRS, MATCHSPEC_KEYS, MatchSpec, PipLine, SIMPLE_MATCHSPEC, SIMPLE_REQUIREMENT, SpecSyntaxError, parse_matchspec, parse_matchspec_with_grammar, parse_pip_line, parse_pip_line_with_grammar, render_matchspec, render_pip_line,
+from envc.common.package_specs import (
+    KNOWN_SUBDIRS, MATCHSPEC_KEYS, MatchSpec, RequirementLine, SIMPLE_MATCHSPEC, SIMPLE_REQUIREMENT, SpecSyntaxError, parse_matchspec,
+    parse_matchspec_with_grammar, parse_pip_line, parse_pip_line_with_grammar,
 )
+from envc.formats.requirements import logical_lines
+from spec_rendering import render_matchspec, render_pip_line
 
 PROFILE = settings(max_examples=int(os.environ.get("ENVC_HYPOTHESIS_EXAMPLES", "150")), deadline=None)
 SHA = "sha256:" + "0123456789abcdef" * 4
@@ -73,7 +75,6 @@ def test_matchspec_forms(text, expected):
     spec = parse_matchspec(text)
     assert spec == expected
     assert parse_matchspec(render_matchspec(spec)) == spec
-    assert str(spec) == render_matchspec(spec)
 
 
 def test_matchspec_canonical_rendering():
@@ -130,45 +131,45 @@ def test_matchspec_errors(text, column, message):
 # pip requirement lines
 
 PIP_FORMS = [
-    ("-r other.txt", PipLine("include", "other.txt")),
-    ("--requirement=other.txt", PipLine("include", "other.txt")),
-    ("--requirement other.txt", PipLine("include", "other.txt")),
-    ("-rother.txt", PipLine("include", "other.txt")),
-    ("-c constraints.txt", PipLine("constraint", "constraints.txt")),
-    ("--constraint=constraints.txt", PipLine("constraint", "constraints.txt")),
-    ("-e git+https://github.com/org/repo.git@v1#egg=repo", PipLine("editable", "git+https://github.com/org/repo.git@v1#egg=repo", "repo")),
-    ("--editable .", PipLine("editable", ".")),
-    ("-i https://pypi.example/simple", PipLine("options", options=(("--index-url", "https://pypi.example/simple"),))),
-    ("--index-url=https://pypi.example/simple", PipLine("options", options=(("--index-url", "https://pypi.example/simple"),))),
-    ("--extra-index-url https://x/simple", PipLine("options", options=(("--extra-index-url", "https://x/simple"),))),
-    ("-f ./wheels", PipLine("options", options=(("--find-links", "./wheels"),))),
-    ("--find-links=https://x/links", PipLine("options", options=(("--find-links", "https://x/links"),))),
-    ("--trusted-host pypi.example", PipLine("options", options=(("--trusted-host", "pypi.example"),))),
-    ("--no-binary :all:", PipLine("options", options=(("--no-binary", ":all:"),))),
-    ("--only-binary=:none:", PipLine("options", options=(("--only-binary", ":none:"),))),
-    ("--use-feature=truststore", PipLine("options", options=(("--use-feature", "truststore"),))),
-    ("--no-index", PipLine("options", options=(("--no-index", None),))),
-    ("--pre", PipLine("options", options=(("--pre", None),))),
-    ("--prefer-binary", PipLine("options", options=(("--prefer-binary", None),))),
-    ("--require-hashes", PipLine("options", options=(("--require-hashes", None),))),
-    ("-i https://x --trusted-host x --pre", PipLine("options", options=(("--index-url", "https://x"), ("--trusted-host", "x"), ("--pre", None)))),
-    ("requests", PipLine("requirement", "requests", "requests")),
-    ("requests>=2.31,<3", PipLine("requirement", "requests>=2.31,<3", "requests")),
-    ('requests[socks]>=2.31 ; python_version >= "3.8"', PipLine("requirement", 'requests[socks]>=2.31 ; python_version >= "3.8"', "requests")),
-    ("foo @ https://x/foo-1.0.zip", PipLine("requirement", "foo @ https://x/foo-1.0.zip", "foo")),
-    (f"requests==2.31.0 --hash={SHA}", PipLine("requirement", "requests==2.31.0", "requests", hashes=(SHA,))),
+    ("-r other.txt", RequirementLine("include", "other.txt")),
+    ("--requirement=other.txt", RequirementLine("include", "other.txt")),
+    ("--requirement other.txt", RequirementLine("include", "other.txt")),
+    ("-rother.txt", RequirementLine("include", "other.txt")),
+    ("-c constraints.txt", RequirementLine("constraint", "constraints.txt")),
+    ("--constraint=constraints.txt", RequirementLine("constraint", "constraints.txt")),
+    ("-e git+https://github.com/org/repo.git@v1#egg=repo", RequirementLine("editable", "git+https://github.com/org/repo.git@v1#egg=repo", "repo")),
+    ("--editable .", RequirementLine("editable", ".")),
+    ("-i https://pypi.example/simple", RequirementLine("options", options=(("--index-url", "https://pypi.example/simple"),))),
+    ("--index-url=https://pypi.example/simple", RequirementLine("options", options=(("--index-url", "https://pypi.example/simple"),))),
+    ("--extra-index-url https://x/simple", RequirementLine("options", options=(("--extra-index-url", "https://x/simple"),))),
+    ("-f ./wheels", RequirementLine("options", options=(("--find-links", "./wheels"),))),
+    ("--find-links=https://x/links", RequirementLine("options", options=(("--find-links", "https://x/links"),))),
+    ("--trusted-host pypi.example", RequirementLine("options", options=(("--trusted-host", "pypi.example"),))),
+    ("--no-binary :all:", RequirementLine("options", options=(("--no-binary", ":all:"),))),
+    ("--only-binary=:none:", RequirementLine("options", options=(("--only-binary", ":none:"),))),
+    ("--use-feature=truststore", RequirementLine("options", options=(("--use-feature", "truststore"),))),
+    ("--no-index", RequirementLine("options", options=(("--no-index", None),))),
+    ("--pre", RequirementLine("options", options=(("--pre", None),))),
+    ("--prefer-binary", RequirementLine("options", options=(("--prefer-binary", None),))),
+    ("--require-hashes", RequirementLine("options", options=(("--require-hashes", None),))),
+    ("-i https://x --trusted-host x --pre", RequirementLine("options", options=(("--index-url", "https://x"), ("--trusted-host", "x"), ("--pre", None)))),
+    ("requests", RequirementLine("requirement", "requests", "requests")),
+    ("requests>=2.31,<3", RequirementLine("requirement", "requests>=2.31,<3", "requests")),
+    ('requests[socks]>=2.31 ; python_version >= "3.8"', RequirementLine("requirement", 'requests[socks]>=2.31 ; python_version >= "3.8"', "requests")),
+    ("foo @ https://x/foo-1.0.zip", RequirementLine("requirement", "foo @ https://x/foo-1.0.zip", "foo")),
+    (f"requests==2.31.0 --hash={SHA}", RequirementLine("requirement", "requests==2.31.0", "requests", hashes=(SHA,))),
     (f"requests==2.31.0 --hash {SHA} --hash={SHA.upper().replace('SHA256', 'sha256')}",
-     PipLine("requirement", "requests==2.31.0", "requests", hashes=(SHA, SHA.upper().replace("SHA256", "sha256")))),
-    ("foo --config-settings key=value --global-option=-O2", PipLine("requirement", "foo", "foo", (("--config-settings", "key=value"), ("--global-option", "-O2")))),
-    ("foo -C key=value", PipLine("requirement", "foo", "foo", (("--config-settings", "key=value"),))),
-    ("https://x/pkg-1.0-py3-none-any.whl", PipLine("url", "https://x/pkg-1.0-py3-none-any.whl", "pkg")),
-    ("git+https://github.com/org/repo@v1#egg=repo", PipLine("url", "git+https://github.com/org/repo@v1#egg=repo", "repo")),
-    ("git+ssh://git@github.com/org/repo.git", PipLine("url", "git+ssh://git@github.com/org/repo.git")),
-    ("https://x/p.whl; python_version < '3.9'", PipLine("url", "https://x/p.whl; python_version < '3.9'")),
-    (f"https://x/p.tar.gz --hash={SHA}", PipLine("url", "https://x/p.tar.gz", hashes=(SHA,))),
-    ("./local/pkg", PipLine("path", "./local/pkg")),
-    (".", PipLine("path", ".")),
-    ("dist/pkg-1.0.whl", PipLine("path", "dist/pkg-1.0.whl")),
+     RequirementLine("requirement", "requests==2.31.0", "requests", hashes=(SHA, SHA.upper().replace("SHA256", "sha256")))),
+    ("foo --config-settings key=value --global-option=-O2", RequirementLine("requirement", "foo", "foo", (("--config-settings", "key=value"), ("--global-option", "-O2")))),
+    ("foo -C key=value", RequirementLine("requirement", "foo", "foo", (("--config-settings", "key=value"),))),
+    ("https://x/pkg-1.0-py3-none-any.whl", RequirementLine("url", "https://x/pkg-1.0-py3-none-any.whl", "pkg")),
+    ("git+https://github.com/org/repo@v1#egg=repo", RequirementLine("url", "git+https://github.com/org/repo@v1#egg=repo", "repo")),
+    ("git+ssh://git@github.com/org/repo.git", RequirementLine("url", "git+ssh://git@github.com/org/repo.git")),
+    ("https://x/p.whl; python_version < '3.9'", RequirementLine("url", "https://x/p.whl; python_version < '3.9'")),
+    (f"https://x/p.tar.gz --hash={SHA}", RequirementLine("url", "https://x/p.tar.gz", hashes=(SHA,))),
+    ("./local/pkg", RequirementLine("path", "./local/pkg")),
+    (".", RequirementLine("path", ".")),
+    ("dist/pkg-1.0.whl", RequirementLine("path", "dist/pkg-1.0.whl")),
 ]
 
 
@@ -177,7 +178,6 @@ def test_pip_line_forms(text, expected):
     line = parse_pip_line(text)
     assert line == expected
     assert parse_pip_line(render_pip_line(line)) == line
-    assert str(line) == render_pip_line(line)
 
 
 PIP_ERRORS = [
@@ -338,7 +338,7 @@ def test_generated_parsers_are_up_to_date():
 
 
 def test_parsing_does_not_import_lark():
-    code = ("import sys, envc.specs as s; s.parse_matchspec('numpy>=1'); s.parse_pip_line('numpy>=1');"
+    code = ("import sys, envc.common.package_specs as s; s.parse_matchspec('numpy>=1'); s.parse_pip_line('numpy>=1');"
             "sys.exit('lark' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

@@ -1,0 +1,221 @@
+"""Lower checked Inputs to the Image IR: every decision about the build lives here.
+
+Which conda runs, which installer, every command line and its arguments, the files written
+during the build, and where the environment is activated. Stages come out in build-cache order:
+base, system, conda, pip, init files, runtime metadata; a stage with nothing to do is left out.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+
+from envc.common import image_paths as paths
+from envc.common.version import __version__
+from envc.core.inputs import Inputs
+from envc.core.ir import (Activate, Apt, BaseDockerfile, Cmd, Copy, CondaCreate, CopyFrom, Entrypoint, Env, From, Header,
+                          Helper, Image, InlineFile, Labels, Mount, PipInstall, Run, WriteFile)
+from envc.formats.requirements import ENTRY_OPTIONS
+
+CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH
+MICROMAMBA_IMAGE = "docker.io/mambaorg/micromamba:2.0.5"
+MICROMAMBA_STAGE = "envc-micromamba"
+MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)
+UV_REQUIREMENT = "uv==0.13.9"
+
+
+def hashed_name(spec_hash: str) -> str:
+    """The environment's name the way Azure ML names its conda environments (azureml_<hash>)."""
+    return f"envc_{spec_hash[:32]}"
+
+
+def lower(inputs: Inputs) -> Image:
+    spec = inputs.spec
+    base_stages, directives, base_image = _base(spec.base, inputs.base_dockerfile)
+    arguments = _pip_arguments(inputs)
+    conda = _conda(inputs, base_image, installs_pip=bool(arguments))
+    pip = _pip(inputs, arguments, has_conda=bool(conda))
+    init = _init(spec.init)
+    header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
+                    needs_context=any(isinstance(stage, Copy) for stage in init) or _copies_from_context(inputs.base_dockerfile),
+                    registry=spec.base.registry.address if spec.base.registry else None)
+    helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=None)] if _tool(conda) == "micromamba" else []
+    stages = [*helpers, *base_stages, *_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init,
+              *_runtime(spec, init)]
+    return Image(header=header, stages=tuple(stages))
+
+
+def _copies_from_context(base_dockerfile) -> bool:
+    if not base_dockerfile:
+        return False
+    from envc.core.base_dockerfile import context_copies
+
+    return bool(context_copies(base_dockerfile))
+
+
+def _base(base, dockerfile_text) -> tuple:
+    """(stages, parser directives, the image the environment is built on)."""
+    if dockerfile_text is not None:
+        from envc.core.base_dockerfile import from_images, rebase, split_directives  # only for base Dockerfiles: off the common path
+
+        directives, rest = split_directives(rebase(dockerfile_text, base.context))
+        froms = from_images(rest)
+        return [BaseDockerfile(text=rest.strip("\n"))], directives, froms[-1] if froms else ""
+    image, address = base.image, base.registry.address if base.registry else None
+    if address and not image.startswith(address + "/"):
+        image = f"{address}/{image}"
+    return [From(image=image, platform=base.platform)], (), image
+
+
+def _system(system) -> list:
+    if system is None or not system.apt:
+        return []
+    return [Apt(packages=tuple(sorted(set(system.apt))))]
+
+
+def _user_managed(python, installs) -> list:
+    """A user-managed interpreter already exists in the base: it goes first on PATH after the system layer."""
+    if installs or python is None or not python.user_managed:
+        return []
+    return [Activate(path_prefix=posixpath.dirname(python.interpreter), variables=())]
+
+
+def _tool(conda_stages) -> str | None:
+    return "micromamba" if any(isinstance(stage, CopyFrom) for stage in conda_stages) else "conda" if conda_stages else None
+
+
+def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
+    """The conda environment from a lock (no solver) or an environment.yml written inline: its cache key
+    is its content. Azure ML's images have conda; any other base gets micromamba from a pinned image."""
+    conda = inputs.spec.conda
+    if conda is None or not (conda.packages or conda.pip or inputs.lock):
+        return []
+    tool = "conda" if base_image.startswith(CONDA_BASES) else "micromamba"
+    stages = [CopyFrom(stage=MICROMAMBA_STAGE, source=paths.MICROMAMBA_IN_HELPER, target=paths.MICROMAMBA)] if tool == "micromamba" else []
+    if inputs.lock:
+        file = InlineFile(path=paths.CONDA_EXPLICIT_FILE, lines=inputs.lock.explicit)
+        if tool == "conda":
+            create = ("conda", "create", "--yes", "--quiet", "-p", paths.PREFIX, "--file", file.path)
+        else:
+            create = ("micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path)
+    else:
+        packages = [package.text for package in conda.packages]
+        if installs_pip and "pip" not in {package.spec.name.lower() for package in conda.packages}:
+            packages.append("pip")  # the pip layer installs with the environment's own pip
+        lines = ["channels:"] + [f"  - {json.dumps(c)}" for c in conda.channels] if conda.channels else []
+        lines += ["dependencies:"] + [f"  - {json.dumps(p)}" for p in packages]
+        file = InlineFile(path=paths.CONDA_ENVIRONMENT_FILE, lines=tuple(lines))
+        if tool == "conda":
+            create = ("conda", "env", "create", "--quiet", "-p", paths.PREFIX, "-f", file.path)
+        else:
+            defaults = () if conda.channels else MICROMAMBA_DEFAULT_CHANNELS  # micromamba has no default channels
+            create = ("micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path,
+                      *(word for channel in defaults for word in ("-c", channel)))
+    stages.append(CondaCreate(file=file, commands=(create, (tool, "clean", "--all", "--yes"))))
+    stages.append(Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("CONDA_PREFIX", paths.PREFIX),)))
+    return stages
+
+
+def _pip_arguments(inputs: Inputs) -> list:
+    """The install's arguments in pip's reading order, grouped as an option and its value: index options,
+    conda's pip lists, pip.packages, the requirements files, conda-lock's pip packages."""
+    spec = inputs.spec
+    groups = []
+    if spec.pip and spec.pip.index_url:
+        groups.append(("--index-url", spec.pip.index_url))
+    groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip else ())]
+    for entry in (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ()):
+        if entry.kind in ("requirement", "url", "flag"):
+            groups.append((entry.value,))
+        elif entry.file is not None:
+            groups.append((ENTRY_OPTIONS[entry.kind], f"{paths.CONTEXT_DIR}/{entry.file.relative}"))
+        else:
+            groups.append((ENTRY_OPTIONS[entry.kind], entry.value))
+    groups += [("-r", f"{paths.CONTEXT_DIR}/{ref.relative}") for ref in (spec.pip.requirements if spec.pip else ())]
+    if inputs.lock and inputs.lock.pip_lines:
+        groups.append(("-r", f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}"))
+    return groups
+
+
+def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
+    """A venv when there is no conda, the installer's tools in their own layer (they change less often
+    than the requirements), then one install that writes the requirements files, uses and removes them."""
+    if not arguments:
+        return []
+    stages = []
+    if not has_conda:
+        stages += [Run(commands=(("python3", "-m", "venv", paths.PREFIX),)),
+                   Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("VIRTUAL_ENV", paths.PREFIX),))]
+    mounts = []
+    if inputs.spec.pip and inputs.spec.pip.netrc_secret:
+        mounts.append(Mount(kind="secret", id=inputs.spec.pip.netrc_secret, target=paths.NETRC, required=True))
+    if inputs.spec.installer == "uv":
+        uv = f"{paths.TOOLS_PREFIX}/bin/uv"
+        stages.append(Run(commands=((paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX),
+                                    (f"{paths.TOOLS_PREFIX}/bin/python", "-m", "pip", "install", "--no-cache-dir",
+                                     "--disable-pip-version-check", UV_REQUIREMENT))))
+        mounts.append(Mount(kind="cache", target=paths.UV_CACHE))
+        command = ("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", uv, "pip", "install", "--python", paths.PYTHON)
+    else:
+        command = (paths.PYTHON, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check")
+    # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
+    # content itself, and the files do not stay in the image.
+    texts = list(inputs.requirement_files)
+    if inputs.lock and inputs.lock.pip_lines:
+        texts.append((paths.LOCK_PIP_FILE, "\n".join(inputs.lock.pip_lines) + "\n"))
+    files = tuple(InlineFile(path=f"{paths.CONTEXT_DIR}/{relative}", lines=tuple(text.splitlines())) for relative, text in texts)
+    stages.append(PipInstall(mounts=tuple(mounts), files=files, command=command, arguments=tuple(arguments),
+                             cleanup=paths.CONTEXT_DIR if files else None))
+    return stages
+
+
+def _init(init) -> list:
+    """The init scripts and the wrapper that runs them before the command (see WRAPPER)."""
+    if init is None or not (init.setup or init.run):
+        return []
+    stages = [Copy(source=ref.written, target=target) for ref, target in ((init.setup, paths.SETUP_SCRIPT), (init.run, paths.RUN_SCRIPT))
+              if ref is not None]
+    return stages + [WriteFile(file=InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755")]
+
+
+def _runtime(spec, init) -> list:
+    """Metadata last: the cheapest to change, as no layer follows it."""
+    stages = []
+    if spec.env:
+        stages.append(Env(variables=tuple(sorted(spec.env))))
+    if spec.labels:
+        stages.append(Labels(labels=tuple(sorted(spec.labels))))
+    if init:
+        stages.append(Entrypoint(command=(paths.WRAPPER,)))
+    if spec.init and spec.init.command:
+        stages.append(Cmd(command=spec.init.command))
+    return stages
+
+
+# Azure ML's aml_wrapper.py, as a POSIX sh script with no Python needed: setup runs once
+# per node (local rank 0) while the other ranks wait; a failed setup stops every rank
+# instead of letting them run on a half-prepared node; run is sourced so its exports
+# reach the command, which then replaces the shell (signals reach it directly).
+# Markers are per launch (the launcher's job id, else the parent process and its start
+# time), so a second launch in the same container never trusts the previous one's.
+WRAPPER = r"""#!/bin/sh
+# envc init wrapper: init.setup once per node, init.run in every process, then the command.
+set -e
+rank=${LOCAL_RANK:-${OMPI_COMM_WORLD_LOCAL_RANK:-${SLURM_LOCALID:-${MPI_LOCALRANKID:-0}}}}
+launch=${ENVC_LAUNCH_ID:-${TORCHELASTIC_RUN_ID:+$TORCHELASTIC_RUN_ID.${TORCHELASTIC_RESTART_COUNT:-0}}}
+launch=${launch:-${PMIX_NAMESPACE:-${OMPI_MCA_ess_base_jobid:-${SLURM_JOB_ID:+$SLURM_JOB_ID.${SLURM_STEP_ID:-0}}}}}
+if [ -z "$launch" ]; then launch=$PPID.$(sed "s/.*) //" "/proc/$PPID/stat" 2>/dev/null | cut -d" " -f20); fi
+marker=${ENVC_SETUP_MARKER:-@SETUP_MARKER@}.$(printf "%s" "$launch" | tr -c "A-Za-z0-9._-" "_")
+if [ -f @SETUP_SCRIPT@ ]; then
+  if [ "$rank" = 0 ]; then
+    rm -f "$marker.done" "$marker.failed"
+    if sh @SETUP_SCRIPT@; then touch "$marker.done"; else status=$?; touch "$marker.failed"; exit "$status"; fi
+  else
+    while [ ! -e "$marker.done" ]; do
+      if [ -e "$marker.failed" ]; then echo "envc-init: init.setup failed on local rank 0" >&2; exit 1; fi
+      sleep 0.1
+    done
+  fi
+fi
+if [ -f @RUN_SCRIPT@ ]; then . @RUN_SCRIPT@; fi
+exec "$@"
+""".replace("@SETUP_MARKER@", paths.SETUP_MARKER).replace("@SETUP_SCRIPT@", paths.SETUP_SCRIPT).replace("@RUN_SCRIPT@", paths.RUN_SCRIPT)

@@ -1,0 +1,237 @@
+"""The typed, immutable Spec, built once from a validated Document.
+
+Every package string is parsed here, once, into records that keep their location (conda
+MatchSpecs, pip entries); defaults come from the schema. Lowering, lint and the exporters read
+these records and never the raw data again. Paths are FileRefs: what was written and where,
+resolved against the build context by envc.core.inputs, which also splices a conda.file in.
+"""
+from __future__ import annotations
+
+import os
+
+from envc.common.diagnostics import error
+from envc.common.records import Record
+from envc.common.schema import default
+from envc.core.document import Document
+from envc.formats.requirements import PER_REQUIREMENT_OPTIONS, PipEntry, parse_line, strip_comment
+
+UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
+
+
+class Spec(Record):
+    """An environment spec, section by section; a section the spec leaves out is None
+    (env and labels: empty). document: where every key and value came from (its data is the
+    spec as written, which the content hash covers)."""
+
+    __slots__ = ("name", "description", "base", "system", "python", "conda", "pip", "env", "init", "labels", "document")
+
+    @property
+    def root(self) -> str:
+        """The spec's folder: relative paths resolve from it, and it is the build context."""
+        return self.document.root
+
+    @property
+    def data(self) -> dict:
+        return self.document.data
+
+    @property
+    def installer(self) -> str:
+        """What installs the pip packages: pip.installer, or the schema's default."""
+        return self.pip.installer if self.pip else default("pip", "installer")
+
+    def at(self, path: tuple):
+        return self.document.at(path)
+
+    def key_at(self, path: tuple):
+        return self.document.key_at(path)
+
+
+class FileRef(Record):
+    """A file (or folder) the spec names. written: as written; folder: the host folder it is relative
+    to (the spec's, or a conda file's); at: its path in the document. relative: its path from the
+    spec's folder (the build context), once envc.core.inputs has found it there, else None."""
+
+    __slots__ = ("written", "folder", "at", "where", "relative")
+    _defaults = {"relative": None}
+
+
+class Credential(Record):
+    """A registry credential by reference: kind 'env' (a variable's name) or 'secret' (a build secret's id)."""
+
+    __slots__ = ("kind", "name")
+
+
+class Registry(Record):
+    __slots__ = ("address", "username", "password")
+
+
+class Base(Record):
+    """image: the FROM reference (the schema's default when neither image nor dockerfile is given),
+    or None with a dockerfile; image_where: where it was written (the spec's top when defaulted);
+    context: base.context as written ('.' by default) and its FileRef (None when not given)."""
+
+    __slots__ = ("image", "image_where", "dockerfile", "context", "context_ref", "platform", "registry")
+
+
+class System(Record):
+    __slots__ = ("apt",)
+
+
+class Python(Record):
+    __slots__ = ("user_managed", "interpreter")
+
+
+class CondaPackage(Record):
+    """text: as written; spec: its envc.common.package_specs.MatchSpec; where: its Location."""
+
+    __slots__ = ("text", "spec", "where")
+
+
+class Conda(Record):
+    """packages: the conda packages in order; pip: the entries of the dependencies' {pip: [...]} lists.
+    file / lock: FileRefs, or None; with a file, envc.core.inputs fills the rest from it."""
+
+    __slots__ = ("channels", "packages", "pip", "file", "lock")
+
+
+class Pip(Record):
+    """packages: PipEntries of pip.packages; requirements: FileRefs of pip.requirements."""
+
+    __slots__ = ("packages", "requirements", "index_url", "extra_index_urls", "installer", "netrc_secret")
+
+
+class Init(Record):
+    __slots__ = ("setup", "run", "command")
+
+
+def build_spec(doc: Document) -> tuple:
+    """(Spec, problems) for a schema-valid document: problems are the package strings conda or pip
+    would reject, located; the Spec leaves those entries out so later checks can still run."""
+    builder = _Builder(doc)
+    spec = builder.spec()
+    return spec, builder.problems
+
+
+def conda_section(doc: Document, installer: str) -> tuple:
+    """(Conda, env pairs, problems) of a schema-valid conda file read as a spec (envc.formats.conda_env)."""
+    builder = _Builder(doc)
+    return builder.conda(installer), _pairs(doc.data.get("env", {})), builder.problems
+
+
+class _Builder:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.data = doc.data
+        self.problems: list = []
+
+    def spec(self) -> Spec:
+        data = self.data
+        pip = self.pip() if "pip" in data else None
+        installer = pip.installer if pip else default("pip", "installer")
+        return Spec(
+            name=data["name"], description=data.get("description"), base=self.base(), system=self.system(),
+            python=self.python(), conda=self.conda(installer) if "conda" in data else None, pip=pip,
+            env=_pairs(data.get("env", {})), init=self.init(), labels=_pairs(data.get("labels", {})), document=self.doc)
+
+    def file(self, at: tuple, folder: str | None = None, written: str | None = None) -> FileRef:
+        node = self.data
+        for step in at:
+            node = node[step]
+        return FileRef(written=node if written is None else written, folder=folder or self.doc.root, at=at,
+                       where=self.doc.at(at))
+
+    def base(self) -> Base:
+        base = self.data.get("base", {})
+        registry = None
+        if "registry" in base:
+            section = base["registry"]
+            registry = Registry(address=section["address"], username=_credential(section.get("username")),
+                                password=_credential(section.get("password")))
+        dockerfile = self.file(("base", "dockerfile")) if "dockerfile" in base else None
+        image = None if dockerfile else base.get("image", default("base", "image"))
+        return Base(image=image, image_where=self.doc.at(("base", "image") if "image" in base else ()),
+                    dockerfile=dockerfile, context=base.get("context", "."),
+                    context_ref=self.file(("base", "context")) if "context" in base else None,
+                    platform=base.get("platform"), registry=registry)
+
+    def system(self):
+        system = self.data.get("system")
+        return System(apt=tuple(system.get("apt", ()))) if system is not None else None
+
+    def python(self):
+        python = self.data.get("python")
+        if python is None:
+            return None
+        return Python(user_managed=python.get("user_managed", default("python", "user_managed")),
+                      interpreter=python.get("interpreter"))
+
+    def conda(self, installer: str) -> Conda:
+        from envc.common.package_specs import SpecSyntaxError, parse_matchspec
+
+        conda = self.data["conda"]
+        packages, pip = [], []
+        for i, item in enumerate(conda.get("dependencies", ())):
+            at = ("conda", "dependencies", i)
+            if isinstance(item, str):
+                try:
+                    packages.append(CondaPackage(text=item, spec=parse_matchspec(item), where=self.doc.at(at)))
+                except SpecSyntaxError as exc:
+                    self.problems.append(exc.at(self.doc.at(at)))
+                continue
+            folder = os.path.dirname(self.doc.path) or "."  # a conda file's pip lines are relative to it
+            for j, text in enumerate(item.get("pip", ())):
+                pip += self.pip_line(at + ("pip", j), text, folder, installer, options=True)
+        return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip=tuple(pip),
+                     file=self.file(("conda", "file")) if "file" in conda else None,
+                     lock=self.file(("conda", "lock")) if "lock" in conda else None)
+
+    def pip(self) -> Pip:
+        pip = self.data["pip"]
+        installer = pip.get("installer", default("pip", "installer"))
+        packages = []
+        for j, text in enumerate(pip.get("packages", ())):
+            packages += self.pip_line(("pip", "packages", j), text, self.doc.root, installer, options=False)
+        return Pip(packages=tuple(packages),
+                   requirements=tuple(self.file(("pip", "requirements", j)) for j in range(len(pip.get("requirements", ())))),
+                   index_url=pip.get("index_url"), extra_index_urls=tuple(pip.get("extra_index_urls", ())),
+                   installer=installer, netrc_secret=pip.get("netrc_secret"))
+
+    def pip_line(self, at: tuple, text: str, folder: str, installer: str, options: bool) -> list:
+        """The entries of one pip line of a list; options (and -r/-c) only where pip reads them (a conda pip list)."""
+        where = self.doc.at(at)
+        entries = []
+        for item in parse_line(strip_comment(text), where):
+            if not isinstance(item, PipEntry):
+                self.problems.append(item)
+            elif item.kind in ("requirement", "url"):
+                if " --" in item.value:
+                    self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
+                entries.append(item)
+            elif not options:
+                self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
+            elif item.kind in ("include", "constraint"):
+                entries.append(item._replace(file=self.file(at, folder, item.value)))
+            elif installer == "uv" and (item.kind == "use_feature" or item.value in UV_UNSUPPORTED_FLAGS):
+                self.problems.append(error(where, "uv has no equivalent of this pip option: set pip.installer: pip, or drop the option"))
+            else:
+                entries.append(item)
+        return entries
+
+    def init(self):
+        init = self.data.get("init")
+        if init is None:
+            return None
+        return Init(setup=self.file(("init", "setup")) if "setup" in init else None,
+                    run=self.file(("init", "run")) if "run" in init else None,
+                    command=tuple(init["command"]) if "command" in init else None)
+
+
+def _credential(reference):
+    if reference is None:
+        return None
+    (kind, name), = reference.items()
+    return Credential(kind=kind, name=name)
+
+
+def _pairs(mapping: dict) -> tuple:
+    return tuple(mapping.items())

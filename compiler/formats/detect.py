@@ -1,0 +1,81 @@
+"""Which format a file is, and its reader: every input becomes the Document an envc spec gives.
+
+Each reader keeps locations pointing into the original file, so validation and everything after
+it exists once and reports problems where the user can fix them. A registered NAME[:VERSION] is
+resolved to its snapshot before this layer is reached (envc.services.registry).
+"""
+from __future__ import annotations
+
+import os
+
+from envc.common.diagnostics import Location, SpecError, did_you_mean, error
+from envc.core.document import Document, display_name
+from envc.core.yaml_source import load_yaml
+
+ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
+CONDA_LIKE_KEYS = {"channels", "dependencies", "variables", "prefix"}
+REQUIREMENTS_SUFFIXES = {".txt", ".in"}
+AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
+
+
+def load(path) -> Document:
+    """Load any supported input as an envc-shaped Document (not yet validated)."""
+    path = os.fspath(path) or "."
+    if os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
+        path = os.path.join(path, AZUREML_V1_FILE)
+    elif os.path.isdir(path):
+        raise SpecError([error(Location(display_name(path)), "is a directory: give an envc spec, a conda environment.yml, a requirements.txt, "
+                                                             f"or a folder saved by Azure ML's Environment.save_to_directory ({AZUREML_V1_FILE})")])
+    if os.path.basename(path) == AZUREML_V1_FILE:
+        from envc.formats.azureml import from_azureml_v1
+
+        return from_azureml_v1(load_yaml(path))
+    if _suffix(path) in REQUIREMENTS_SUFFIXES:
+        from envc.formats.requirements import from_requirements
+
+        return from_requirements(path)
+    doc = load_yaml(path)
+    kind = yaml_kind(doc.data)
+    if kind == "azureml-v2":
+        from envc.formats.azureml import from_azureml_v2
+
+        return from_azureml_v2(doc)
+    if kind == "mlflow":
+        from envc.formats.mlflow import from_mlflow_python_env
+
+        return from_mlflow_python_env(doc)
+    if kind == "conda":
+        from envc.formats.conda_env import from_conda
+
+        return from_conda(doc)
+    return doc
+
+
+def input_kind(path) -> str:
+    """'requirements', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
+    path = os.fspath(path)
+    if _suffix(path) in REQUIREMENTS_SUFFIXES:
+        return "requirements"
+    if os.path.basename(path) == AZUREML_V1_FILE or os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
+        return "azureml-v1"
+    return yaml_kind(load_yaml(path).data) if os.path.isfile(path) else "envc"
+
+
+def _suffix(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
+
+
+def yaml_kind(data: dict) -> str:
+    """'envc', 'conda' (environment.yml), 'mlflow' (python_env.yaml) or 'azureml-v2', from the keys present."""
+    keys = set(data)
+    if "azureml" in str(data.get("$schema", "")).lower():
+        return "azureml-v2"
+    if keys & ENVC_ONLY_KEYS and not isinstance(data.get("python", {}), (str, int, float)):
+        return "envc"
+    if "build_dependencies" in keys or ("python" in keys and not isinstance(data["python"], dict)):
+        return "mlflow"
+    from envc.formats.conda_env import CONDA_KEYS
+
+    if keys & CONDA_LIKE_KEYS or any(did_you_mean(k, CONDA_LIKE_KEYS) for k in keys - CONDA_KEYS):
+        return "conda"
+    return "envc"

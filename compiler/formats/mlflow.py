@@ -1,0 +1,40 @@
+"""Reader of MLflow's python_env.yaml: a python version plus pip build_dependencies and dependencies."""
+from __future__ import annotations
+
+import re
+
+from envc.common.diagnostics import SpecError, did_you_mean, error
+from envc.common.paths import stem
+from envc.core.document import Document, environment_name, remap
+
+MLFLOW_KEYS = {"python", "build_dependencies", "dependencies"}
+
+
+def from_mlflow_python_env(doc: Document) -> Document:
+    """It becomes a conda environment pinning that python, with every pip line kept, in order."""
+    problems = [error(doc.key_at((k,)), f"unknown key '{k}' in an MLflow python_env file{did_you_mean(k, MLFLOW_KEYS)}")
+                for k in doc.data if k not in MLFLOW_KEYS]
+    python = doc.data.get("python")
+    if python is None:
+        problems.append(error(doc.at(()), "missing required key 'python' (the Python version, e.g. python: \"3.10\")"))
+    elif not isinstance(python, str) or not re.fullmatch(r"\d+(\.\d+){0,2}", python):
+        problems.append(error(doc.at(("python",)), "expected a Python version as a string, e.g. \"3.10\" (quote it: 3.10 unquoted reads as 3.1)"))
+    lists = {}
+    for key in ("build_dependencies", "dependencies"):
+        value = doc.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(error(doc.at((key,)), "expected a list of strings (pip requirement lines)"))
+        lists[key] = value if isinstance(value, list) else []
+    if problems:
+        raise SpecError(problems)
+    pip_lines = lists["build_dependencies"] + lists["dependencies"]
+    data = {"name": environment_name(None, stem(doc.path)),
+            "conda": {"dependencies": [f"python={python}", {"pip": pip_lines}]}}
+    moves = {("python",): ("conda", "dependencies", 0)}
+    offset = len(lists["build_dependencies"])
+    for i in range(len(lists["build_dependencies"])):
+        moves[("build_dependencies", i)] = ("conda", "dependencies", 1, "pip", i)
+    for i in range(len(lists["dependencies"])):
+        moves[("dependencies", i)] = ("conda", "dependencies", 1, "pip", offset + i)
+    moves[("dependencies",)] = ("conda", "dependencies", 1)
+    return remap(doc, data, moves)

@@ -1,0 +1,144 @@
+"""Reader of pip requirements files, and of the pip lines of conda's `pip:` lists and envc's pip.packages.
+
+Each requirement or option becomes a located PipEntry; anything pip would reject, or that could
+not work in an image build (a local path never copied in, credentials in a URL that would be
+copied in), is a located error instead of a build failing twenty minutes later.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from envc.common.diagnostics import Location, SpecError, error
+from envc.common.paths import stem
+from envc.common.records import Record
+from envc.core.document import Document, display_name, environment_name
+
+# Long option names (as envc.common.package_specs reports them) -> the PipEntry kind; options without a value are "flag"s.
+OPTION_KINDS = {
+    "--index-url": "index_url", "--extra-index-url": "extra_index_url", "--find-links": "find_links",
+    "--trusted-host": "trusted_host", "--no-binary": "no_binary", "--only-binary": "only_binary",
+    "--use-feature": "use_feature",
+}
+# PipEntry kind -> how pip spells it on a command line or in a requirements file (the reverse of the above).
+ENTRY_OPTIONS = {**{kind: option for option, kind in OPTION_KINDS.items()}, "include": "-r", "constraint": "-c"}
+PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
+
+
+class PipEntry(Record):
+    """One requirement or option of a pip list or requirements file (an option line may give several).
+
+    kind: 'requirement', 'url', 'include' (-r), 'constraint' (-c), 'flag', or an option kind above.
+    value: the requirement line as written, the option's value, the flag, or the included file as written.
+    where: its Location. line: the parsed RequirementLine (name, hashes) of a requirement or url.
+    file: for include and constraint entries of a spec's lists, the envc.core.spec.FileRef they name.
+    """
+
+    __slots__ = ("kind", "value", "where", "line", "file")
+    _defaults = {"line": None, "file": None}
+
+
+def strip_comment(line: str) -> str:
+    """A line without its comment (# at the start or after a blank), as pip reads it."""
+    return _COMMENT.sub("", line).strip()
+
+
+def logical_lines(text: str, file: str):
+    """(Location, text) per logical line: continuations joined, comments dropped, as pip does."""
+    pending, start = "", None
+    for number, raw in enumerate(text.splitlines(), 1):
+        if start is None:
+            start, indent = number, len(raw) - len(raw.lstrip())
+        if raw.endswith("\\"):
+            pending += raw[:-1]
+            continue
+        line = _COMMENT.sub("", pending + raw).strip()
+        if line:
+            yield Location(file, start, indent + 1), line
+        pending, start = "", None
+    if start is not None and _COMMENT.sub("", pending).strip():
+        yield Location(file, start, indent + 1), _COMMENT.sub("", pending).strip()
+
+
+def parse_line(text: str, where: Location) -> list:
+    """PipEntries for one logical line (an option line may hold several), or the Diagnostics
+    explaining why pip or the build would fail. The grammar is grammar/pip_requirement_line.lark."""
+    from envc.common.package_specs import SpecSyntaxError, parse_pip_line
+
+    if _CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
+        return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
+    try:
+        line = parse_pip_line(text)
+    except SpecSyntaxError as exc:
+        return [exc.at(where)]
+    if line.kind == "path":
+        return [error(where, f"'{line.value}' is a local path, which is not copied into the image: install a released package or a URL instead")]
+    if line.kind == "editable":
+        return [error(where, "editable installs (-e) need a source tree that is not copied into the image: install the package by name or URL")]
+    if line.kind in ("requirement", "url"):
+        return [PipEntry(kind=line.kind, value=text, where=where, line=line)]
+    parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
+    for name, value in line.options:
+        if value is None:
+            parsed.append(PipEntry(kind="flag", value=name, where=where))
+        else:
+            parsed.append(PipEntry(kind=OPTION_KINDS[name], value=value, where=where))
+    return parsed
+
+
+class RequirementsTree(Record):
+    """A requirements file and everything it pulls in: the entries, the files, the problems.
+
+    entries: every PipEntry of the file and of the files it includes, in pip's reading order.
+    files: (posix path relative to the spec's folder, resolved path), in include order.
+    """
+
+    __slots__ = ("entries", "files", "problems")
+
+
+def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
+    """Parse a requirements file, following -r/-c includes (relative to the including file).
+
+    path and root are resolved paths, path inside root.
+    """
+    from envc.common.paths import relative_to, resolve_inside
+    from envc.common.quoting import unrepresentable
+
+    lines, files, problems = [], [(relative_to(path, root), path)], []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    for number, raw in enumerate(text.splitlines(), 1):
+        bad = unrepresentable(raw)
+        if bad is not None:
+            where = Location(display_name(path), number, raw.index(bad) + 1)
+            problems.append(error(where, f"control character {bad!r}: a requirements file is written into the Dockerfile line by line; remove it"))
+    for where, line in logical_lines(text, display_name(path)):
+        for item in parse_line(line, where):
+            if not isinstance(item, PipEntry):
+                problems.append(item)
+                continue
+            lines.append(item)
+            if item.kind not in ("include", "constraint"):
+                continue
+            target, problem = resolve_inside(os.path.join(os.path.dirname(path), item.value), root, item.value)
+            if problem:
+                problems.append(error(where, problem))
+            elif target in chain + (path,):
+                problems.append(error(where, f"'{item.value}' includes itself through a -r/-c loop"))
+            else:
+                nested = read_requirements(target, root, chain + (path,))
+                lines.extend(nested.entries)
+                files.extend(f for f in nested.files if f not in files)
+                problems.extend(nested.problems)
+    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems))
+
+
+def from_requirements(path: str) -> Document:
+    """A requirements.txt given as the spec: a pip-only environment installing that file."""
+    name = display_name(path)
+    if not os.path.isfile(path):
+        raise SpecError([error(Location(name), "no such file")])
+    data = {"name": environment_name(None, stem(path)), "pip": {"requirements": [os.path.basename(path)]}}
+    return Document(data, path, {(): Location(name)}, {}, {})
