@@ -30,7 +30,10 @@ def generate(module: str) -> str:
     lalr._parse_table = _canonical(lalr._parse_table)
     out = io.StringIO()
     gen_standalone(parser, out=out)
-    return HEADER.format(grammar=grammar) + out.getvalue()
+    # lark's standalone output keeps one relative import of its package (UnexpectedEOF's Token), which
+    # has no module to name here: Token is defined in the same generated file.
+    text = out.getvalue().replace("        from .lexer import Token\n", "")
+    return HEADER.format(grammar=grammar) + text
 
 
 def _canonical(table):

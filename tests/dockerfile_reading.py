@@ -29,4 +29,12 @@ INSTRUCTIONS = {"Helper": ["FROM"], "From": ["FROM"], "Apt": ["RUN"], "CopyFrom"
 
 def expected_instructions(image):
     """The instruction sequence the IR implies, stage by stage (a base Dockerfile's are its own)."""
-    return [name for stage in image.stages for name in INSTRUCTIONS[type(stage).__name__]]
+    import dockerfile
+
+    names = []
+    for stage in image.stages:
+        if type(stage).__name__ == "BaseDockerfile":
+            names += [command.cmd for command in dockerfile.parse_string(stage.text)]
+        else:
+            names += INSTRUCTIONS[type(stage).__name__]
+    return names

@@ -1,4 +1,5 @@
 """Hypothesis strategies for envc specs, shared by the property tests."""
+import yaml
 from hypothesis import strategies as st
 
 
@@ -24,17 +25,122 @@ pep508 = st.builds(lambda n, ops: n + ",".join(op + v for op, v in ops), package
                    ).filter(lambda s: valid_requirement(s))
 conda_spec = st.builds(lambda n, v: f"{n}={v}" if v else n, package, st.none() | version)
 apt = st.from_regex(r"\A[a-z0-9][a-z0-9+.-]{1,12}\Z")
-specs = st.fixed_dictionaries({"name": names}, optional={
-    "base": st.fixed_dictionaries({"image": st.sampled_from(["ubuntu:22.04", "nvidia/cuda:12.2.2-runtime-ubuntu22.04",
-                                                             "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"])}),
-    "system": st.fixed_dictionaries({"apt": st.lists(apt, min_size=1, max_size=4)}),
-    "conda": st.fixed_dictionaries({"channels": st.lists(st.sampled_from(["conda-forge", "pytorch", "nvidia", "defaults"]), unique=True, max_size=3),
-                                    "dependencies": st.lists(conda_spec, min_size=1, max_size=4)}),
-    "pip": st.fixed_dictionaries({"packages": st.lists(pep508, min_size=1, max_size=5)}),
-    "env": st.dictionaries(env_keys, text, max_size=5),
-    "labels": st.dictionaries(label_keys, text, max_size=3),
-    "init": st.fixed_dictionaries({"command": st.lists(text, min_size=1, max_size=4)}),
-})
+images = st.sampled_from(["ubuntu:22.04", "nvidia/cuda:12.2.2-runtime-ubuntu22.04",
+                         "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"])
+reference_names = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,10}\Z")
+MD5 = "0123456789abcdef" * 2
+
+
+def maybe(draw, strategy, key, into):
+    """into[key] = a drawn value, half of the time."""
+    if draw(st.booleans()):
+        into[key] = draw(strategy)
+
+
+@st.composite
+def environments(draw):
+    """(spec, files): a valid spec that may set any leaf key of the schema, and the files its paths name
+    (relative path -> text). tests/test_properties.py checks that every leaf key is generated."""
+    files, spec = {}, {"name": draw(names)}
+    maybe(draw, text, "description", spec)
+    base = {}
+    kind = draw(st.sampled_from(["default", "image", "dockerfile"]))
+    if kind == "image":
+        base["image"] = draw(images)
+        maybe(draw, st.sampled_from(["linux/amd64", "linux/arm64"]), "platform", base)
+    elif kind == "dockerfile":
+        context = draw(st.sampled_from([None, "ctx"]))
+        base["dockerfile"] = f"{context}/Dockerfile" if context else "base.Dockerfile"
+        files[base["dockerfile"]] = f"FROM {draw(images)}\nRUN true\n"
+        if context:
+            base["context"] = context
+    if kind != "default" and draw(st.booleans()):
+        base["registry"] = {"address": draw(st.sampled_from(["myacr.azurecr.io", "registry.example:5000"]))}
+        for key, reference in (("username", "env"), ("password", "secret")):
+            if draw(st.booleans()):
+                base["registry"][key] = {draw(st.sampled_from(["env", "secret"])) if key == "password" else reference: draw(reference_names)}
+    if base:
+        spec["base"] = base
+    if draw(st.booleans()):
+        spec["system"] = {"apt": draw(st.lists(apt, min_size=1, max_size=4))}
+    if draw(st.integers(0, 5)) == 0:
+        spec["python"] = {"user_managed": True, "interpreter": draw(st.sampled_from(["/opt/conda/bin/python", "/usr/bin/python3"]))}
+    else:
+        maybe(draw, st.fixed_dictionaries({"user_managed": st.just(False)}), "python", spec)
+        _conda(draw, spec, files)
+        _pip(draw, spec, files)
+    maybe(draw, st.dictionaries(env_keys, text, max_size=5), "env", spec)
+    maybe(draw, st.dictionaries(label_keys, text, max_size=3), "labels", spec)
+    init = {}
+    for key in ("setup", "run"):
+        if draw(st.booleans()):
+            init[key] = f"scripts/{key}.sh"
+            files[init[key]] = f"echo {key}\n"
+    maybe(draw, st.lists(text, min_size=1, max_size=4), "command", init)
+    if init:
+        spec["init"] = init
+    return spec, files
+
+
+def _conda(draw, spec, files):
+    kind = draw(st.sampled_from([None, "inline", "file", "lock"]))
+    channels = st.lists(st.sampled_from(["conda-forge", "pytorch", "nvidia", "defaults"]), unique=True, max_size=3)
+    dependencies = st.lists(conda_spec, min_size=1, max_size=4)
+    if kind == "inline":
+        conda = {"dependencies": draw(dependencies)}
+        maybe(draw, channels, "channels", conda)
+        if draw(st.booleans()):
+            conda["dependencies"].append({"pip": draw(st.lists(pep508, min_size=1, max_size=3))})
+        spec["conda"] = conda
+    elif kind == "file":
+        files["environment.yml"] = yaml.safe_dump({"channels": draw(channels), "dependencies": draw(dependencies)})
+        spec["conda"] = {"file": "environment.yml"}
+    elif kind == "lock":
+        files["conda-linux-64.lock"] = f"@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/linux-64/python-3.11.0-h1_0.conda#{MD5}\n"
+        spec["conda"] = {"lock": "conda-linux-64.lock"}
+
+
+def _pip(draw, spec, files):
+    if not draw(st.booleans()):
+        return
+    pip = {"packages": draw(st.lists(pep508, min_size=1, max_size=5))}
+    if draw(st.booleans()):
+        pip["requirements"] = ["requirements.txt"]
+        files["requirements.txt"] = "\n".join(draw(st.lists(pep508, min_size=1, max_size=3))) + "\n"
+    maybe(draw, st.sampled_from(["uv", "pip"]), "installer", pip)
+    maybe(draw, st.sampled_from(["pypi_netrc", "index.netrc"]), "netrc_secret", pip)
+    maybe(draw, st.sampled_from(["https://pypi.org/simple", "https://pypi.example/simple"]), "index_url", pip)
+    maybe(draw, st.lists(st.sampled_from(["https://download.pytorch.org/whl/cpu", "https://x.example/simple"]), unique=True,
+                         max_size=2), "extra_index_urls", pip)
+    spec["pip"] = pip
+
+
+def write_environment(folder, environment) -> str:
+    """Write (spec, files) into folder; the spec's path."""
+    spec, files = environment
+    for relative, content in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(content, encoding="utf-8")
+    path = folder / "envc.yml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def leaf_paths(spec) -> set:
+    """The schema leaf keys a spec sets."""
+    from envc.common.schema import leaf_keys
+
+    leaves, found = leaf_keys(), set()
+    for leaf in leaves:
+        node = spec
+        for key in leaf:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            found.add(leaf)
+    return found
+
+
+specs = environments().map(lambda environment: environment[0])  # for checks of the spec alone (schema, hashes)
 
 
 junk = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -131,6 +131,6 @@ def test_an_edit_of_envc_itself_misses(spec, compiles, tmp_path, monkeypatch, ca
     assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
     assert compiles == ["compile_spec"]
     (package / "lower.py").write_text("# envc 1.1, with a fix\n")
-    envc.services.cache._code_fingerprint.cache_clear()  # as in the next process: the fingerprint is taken once per process
+    envc.services.cache._FINGERPRINTS.clear()  # as in the next process: the fingerprint is taken once per process
     assert main(["compile", "envc.yml", "-o", "Dockerfile"]) == 0
     assert compiles == ["compile_spec", "compile_spec"]

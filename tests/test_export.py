@@ -77,3 +77,28 @@ def test_requirements_export(tmp_path, capsys):
     code, _, err = run_envc(["export", "envc.yml", "--to", "requirements", "-o", "r.txt"], GOLDEN / "full", capsys)
     assert code == 2 and "envc.yml:14:31: error: a requirements file cannot hold conda packages" in err
     assert not (GOLDEN / "full" / "r.txt").exists()
+
+
+def test_conda_packages_are_judged_by_name_not_by_spelling(tmp_path, capsys):
+    """python>=3.10 is the interpreter a requirements file assumes, as python=3.10 is; and a spec that
+    already asks for pip>=23 gets no second, unpinned pip."""
+    (tmp_path / "envc.yml").write_text('name: x\nconda:\n  dependencies: ["python>=3.10", "pip>=23", {pip: [six]}]\n')
+    code, _, err = run_envc(["export", "envc.yml", "--to", "requirements", "-o", "r.txt"], tmp_path, capsys)
+    assert code == 0, err
+    assert (tmp_path / "r.txt").read_text().splitlines()[1:] == ["six"]
+    assert run_envc(["export", "envc.yml", "--to", "conda", "-o", "environment.yml"], tmp_path, capsys)[0] == 0
+    assert yaml.safe_load((tmp_path / "environment.yml").read_text())["dependencies"] == ["python>=3.10", "pip>=23", {"pip": ["six"]}]
+
+
+def test_every_key_a_format_cannot_hold_is_named(tmp_path, capsys):
+    """Per key where the section is partly held (pip.installer, pip.netrc_secret), per section otherwise."""
+    (tmp_path / "envc.yml").write_text("name: x\ndescription: d\npip:\n  packages: [six]\n  installer: pip\n  netrc_secret: n\n"
+                                       "system: {apt: [git]}\n")
+    code, _, err = run_envc(["export", "envc.yml", "--to", "conda", "-o", "environment.yml"], tmp_path, capsys)
+    assert code == 0
+    assert err.splitlines() == [
+        "envc.yml:2:1: warning: 'description' is not exported: the format has no place for description",
+        "envc.yml:5:3: warning: 'pip.installer' is not exported: the format has no place for installer",
+        "envc.yml:6:3: warning: 'pip.netrc_secret' is not exported: the format has no place for netrc build secret",
+        "envc.yml:7:1: warning: 'system' is not exported: the format has no place for system packages",
+    ]

@@ -1,11 +1,15 @@
 """Every folder in golden/ is a case: its spec must compile to its Dockerfile, or fail with its errors.txt.
 
-`pytest --update-goldens` rewrites the expected files from the current output (review the diff).
+Lowering and emission have goldens of their own: the spec must lower to ir.json (`envc compile
+--emit ir`), and ir.json must render to the Dockerfile. `pytest --update-goldens` rewrites the
+expected files from the current output (review the diff).
 """
 import dockerfile
 import pytest
 
 from conftest import GOLDEN, golden_input, run_envc
+from envc.core.emit import render
+from envc.core.ir import from_json, to_json
 
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
@@ -40,3 +44,23 @@ def test_output_is_byte_identical_when_run_twice(case, capsys):
     first = run_envc(["compile", spec.name], case, capsys)
     second = run_envc(["compile", str(spec)], case.parent, capsys)
     assert first[1] == second[1]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.name.startswith("error-")], ids=lambda c: c.name)
+def test_lowering_golden(case, capsys, update_goldens):
+    """The spec lowers to exactly ir.json: a change in lowering shows up here, apart from emission."""
+    spec = golden_input(case)
+    code, out, err = run_envc(["compile", spec.name, "--emit", "ir"], case, capsys)
+    assert code == 0, err
+    if update_goldens:
+        (case / "ir.json").write_text(out)
+    assert out == (case / "ir.json").read_text()
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.name.startswith("error-")], ids=lambda c: c.name)
+def test_emission_golden(case):
+    """ir.json renders to exactly the Dockerfile, and reads back to the same IR."""
+    text = (case / "ir.json").read_text()
+    image = from_json(text)
+    assert to_json(image) == text
+    assert render(image) == (case / "Dockerfile").read_text()

@@ -57,10 +57,26 @@ def place(key_path, value):
     return spec
 
 
-PLACES = [("name",), ("conda", "channels", 0), ("conda", "dependencies", 0), ("pip", "packages", 0), ("system", "apt", 0),
-          ("pip", "index_url"), ("pip", "extra_index_urls", 0), ("env", "<key>"), ("env", "V"), ("labels", "<key>"),
-          ("labels", "l"), ("pip", "requirements", 0), ("init", "setup"), ("init", "command", 0), ("base", "platform"),
-          ("base", "image"), ("base", "registry", "address"), ("python", "interpreter")]
+def schema_places():
+    """Every place a user's string can be typed, from the schema's leaf keys (so a new key is attacked
+    too): a string, a list's first item, a map's key and value, a credential reference's field."""
+    from envc.common.schema import leaf_keys, resolve
+
+    places = []
+    for path, node in leaf_keys().items():
+        kind = node.get("type")
+        if kind == "array":
+            places.append(path + (0,))
+        elif kind == "object" and isinstance(node.get("additionalProperties"), dict):
+            places += [path + ("<key>",), path + ("V",)]
+        elif kind == "object":
+            places += [path + (key,) for key in resolve(node)["properties"]]
+        elif kind != "boolean":
+            places.append(path)
+    return places
+
+
+PLACES = schema_places()
 
 
 def variants(nasty):
@@ -90,7 +106,7 @@ def test_every_place_rejects_or_carries_exactly(where, tmp_path, capsys):
             assert code == 0, err
             injected += check_exact(compile_spec(path), spec, where, as_yaml_reads(text, where, value))
     assert injected == 0
-    assert rejected > 0  # every place refuses at least the line breaks
+    assert rejected > 0 or where == ("description",)  # every place written into the image refuses at least line breaks
 
 
 def as_yaml_reads(text, where, value):
@@ -125,6 +141,13 @@ def check_exact(compiled, spec, where, value) -> int:
         assert value in (written.get("channels", []) if where[1] == "channels" else written["dependencies"])
     elif where == ("base", "image") or where == ("name",):
         assert value in compiled.dockerfile
+    elif where == ("description",):  # free text for people: never written into the image
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            bare = Path(folder, "envc.yml")
+            bare.write_text(yaml.safe_dump({k: v for k, v in spec.items() if k != "description"}), encoding="utf-8")
+            assert compile_spec(bare).dockerfile.splitlines()[1:] == compiled.dockerfile.splitlines()[1:]
     return 0
 
 
@@ -260,3 +283,15 @@ def test_a_large_file_a_base_dockerfile_copies_is_hashed_in_bounded_memory(tmp_p
         assert code == 0, err
         assert peak_mb <= MEMORY_BUDGET_MB, f"{run}: peak RSS {peak_mb:.1f} MB for a 300 MB file"
         assert list((Path(os.environ["XDG_CACHE_HOME"]) / "envc").rglob("*.marshal")), "the compile was not cached"
+
+
+def test_pyyaml_pure_python_reader_still_refuses_control_characters():
+    """envc defers PyYAML's reader pattern (see envc.core.yaml_source): without libyaml the pure-Python
+    loader must still find what the pattern finds."""
+    code = ("import envc.core.yaml_source, yaml, re\n"
+            "assert not isinstance(yaml.reader.Reader.NON_PRINTABLE, re.Pattern)\n"
+            "assert yaml.load('a: b', Loader=yaml.SafeLoader) == {'a': 'b'}\n"
+            "try:\n    yaml.load('a: \\x07', Loader=yaml.SafeLoader)\nexcept yaml.reader.ReaderError as e:\n"
+            "    print(e.character)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "7", result.stderr

@@ -1,6 +1,5 @@
 """sha256 without OpenSSL: CPython's builtin module imports in ~0.2 ms, hashlib in ~3 ms, and a
 cold compile's whole budget is about 40 ms."""
-from __future__ import annotations
 
 try:
     from _sha256 import sha256

@@ -8,12 +8,53 @@ from __future__ import annotations
 
 import os
 
-import yaml
-
 from envc.common.limits import MAX_SPEC_BYTES as MAX_BYTES
 from envc.common.diagnostics import Location, SpecError, error
 from envc.core.document import Document, display_name
 
+# The first characters of the pattern PyYAML's pure-Python reader compiles over all of Unicode.
+_READER_PATTERN = "[^\x09\x0A\x0D\x20-\x7E\x85"
+
+
+def _import_pyyaml():
+    """PyYAML, minus the 7 ms its pure-Python reader spends at import compiling one pattern over all
+    of Unicode (a sixth of a cold compile). envc reads with libyaml (CSafeLoader), which never uses it;
+    the pattern is compiled on first use instead, so the pure-Python reader still works without libyaml."""
+    import sys
+
+    if "yaml" in sys.modules:
+        return sys.modules["yaml"]
+    import re
+
+    compile_now = re.compile
+
+    def compile_later(pattern, flags=0):
+        if isinstance(pattern, str) and pattern.startswith(_READER_PATTERN):
+            return _LazyPattern(pattern, flags, compile_now)
+        return compile_now(pattern, flags)
+
+    re.compile = compile_later
+    try:
+        import yaml
+    finally:
+        re.compile = compile_now
+    return yaml
+
+
+class _LazyPattern:
+    """A compiled pattern that compiles itself when first used."""
+
+    def __init__(self, pattern: str, flags: int, compile_now):
+        self._source, self._compiled = (pattern, flags, compile_now), None
+
+    def __getattr__(self, name):
+        if self._compiled is None:
+            pattern, flags, compile_now = self._source
+            self._compiled = compile_now(pattern, flags)
+        return getattr(self._compiled, name)
+
+
+yaml = _import_pyyaml()
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -37,7 +37,7 @@ def export(inputs, to: str, destination: str) -> tuple:
         notes += more
     if relocate.problems:
         raise SpecError(relocate.problems)
-    return files, tuple(notes)
+    return files, tuple(sorted(notes))  # in the order the spec reads
 
 
 def lost_keys(spec, to: str) -> list:

@@ -3,7 +3,6 @@
 Exit codes: 0 success; 1 findings (--check found a stale file); 2 invalid input or usage.
 Nothing here may print a traceback: every failure becomes a message.
 """
-from __future__ import annotations
 
 import sys
 

@@ -8,15 +8,13 @@ cached: a failure may depend on a file that does not exist yet. A result that de
 listing (a base Dockerfile's COPY of a folder or a glob) is not stored at all. Stored under
 $XDG_CACHE_HOME/envc (default ~/.cache/envc); `--no-cache` bypasses it.
 
-Kept to os, marshal, functools and sha256 (envc.common.digest): this module is the pre-commit fast path (json and hashlib
-would add a quarter of an interpreter start).
+Kept to os, marshal and sha256 (envc.common.digest): this module is the pre-commit fast path (json,
+hashlib, and functools with the collections it imports, would add a quarter of an interpreter start).
 """
-from __future__ import annotations
 
 import marshal
 import os
 import sys
-from functools import lru_cache
 
 from envc.common.digest import file_digest, sha256
 from envc.common.limits import MAX_SPEC_BYTES
@@ -39,9 +37,17 @@ def directory() -> str:
     return os.path.join(base, "envc")
 
 
-@lru_cache(maxsize=1)  # once per process: a compile both looks up and stores
+_FINGERPRINTS: dict = {}  # package -> fingerprint, taken once per process: a compile both looks up and stores
+
+
 def _code_fingerprint(package: str) -> bytes:
     """envc's own files (sizes and mtimes): an upgrade or an edit of envc invalidates everything."""
+    if package not in _FINGERPRINTS:
+        _FINGERPRINTS[package] = _fingerprint(package)
+    return _FINGERPRINTS[package]
+
+
+def _fingerprint(package: str) -> bytes:
     digest = sha256()
     roots = [package] + [os.path.join(os.path.dirname(package), d) for d in ("schemas", "grammar")]
     for root in roots:
