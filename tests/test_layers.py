@@ -25,7 +25,7 @@ LAYERS = [
                                                "envc.formats.conda_env_export", "envc.formats.azureml_export",
                                                "envc.formats.export"]),
     ("ir", ["envc.core.ir"]),
-    ("lower", ["envc.core.lower"]),
+    ("lower", ["envc.core.init_wrapper", "envc.core.lower"]),
     ("emit", ["envc.core.emit"]),
     ("pipeline", ["envc.core.pipeline"]),
     ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.build"]),
