@@ -17,20 +17,33 @@ STAGES = [
      "      git \\\n      libgl1=1.0 \\\n && rm -rf /var/lib/apt/lists/*"),
     (ir.CopyFrom(stage="envc-tool", source="/bin/tool", target="/usr/local/bin/tool"),
      "COPY --from=envc-tool /bin/tool /usr/local/bin/tool"),
-    (ir.CondaCreate(file=ir.InlineFile(path="/tmp/env.yml", lines=("dependencies:", '  - "python>=3.10"')),
+    (ir.CondaCreate(mounts=(), file=ir.InlineFile(path="/tmp/env.yml", lines=("dependencies:", '  - "python>=3.10"')),
                     commands=(("conda", "env", "create", "-f", "/tmp/env.yml"), ("conda", "clean", "--all"))),
      "RUN printf '%s\\n' \\\n      dependencies: \\\n      '  - \"python>=3.10\"' \\\n      > /tmp/env.yml \\\n"
      " && conda env create -f /tmp/env.yml \\\n && conda clean --all \\\n && rm /tmp/env.yml"),
+    (ir.CondaCreate(mounts=(ir.Mount(kind="bind", stage="h", source="/ca.crt", target="/opt/ca.crt"),),
+                    file=ir.InlineFile(path="/tmp/e.yml", lines=("dependencies:",)),
+                    commands=((ir.Raw(text="{"), "test", "-e", "/a b", ir.Raw(text="||"), "export", "X=/opt/ca.crt", ir.Raw(text=";"),
+                               ir.Raw(text="}")), ("CONDA_OVERRIDE_CUDA=12.4", "micromamba", "create", "-f", "/tmp/e.yml"))),
+     "RUN --mount=type=bind,from=h,source=/ca.crt,target=/opt/ca.crt printf '%s\\n' \\\n      dependencies: \\\n      > /tmp/e.yml \\\n"
+     " && { test -e '/a b' || export X=/opt/ca.crt; } \\\n && CONDA_OVERRIDE_CUDA=12.4 micromamba create -f /tmp/e.yml \\\n && rm /tmp/e.yml"),
     (ir.Activate(path_prefix="/opt/e/bin", variables=(("VIRTUAL_ENV", "/opt/e"), ("X", "it's $HOME"))),
      "ENV PATH=/opt/e/bin:$PATH \\\n    VIRTUAL_ENV='/opt/e' \\\n    X=\"it's \\$HOME\""),
     (ir.Run(commands=(("python3", "-m", "venv", "/opt/e"),)), "RUN python3 -m venv /opt/e"),
     (ir.Run(commands=(("a", "b c"), ("d",), ("e", "f>1"))), "RUN a 'b c' \\\n && d \\\n && e 'f>1'"),
-    (ir.PipInstall(mounts=(), files=(), command=("pip", "install"), arguments=(("--pre",), ("requests>=2",)), cleanup=None),
+    (ir.Run(commands=((ir.Raw(text="if"), "py", "-c", "x < (3, 8)", ir.Raw(text=";"), ir.Raw(text="then"), "a", ir.Raw(text="&&"), "b",
+                       ir.Raw(text=";"), ir.Raw(text="fi")),)),
+     "RUN if py -c 'x < (3, 8)'; then a && b; fi"),
+    (ir.PipInstall(mounts=(), files=(), installers=(ir.Installer(command=("pip", "install")),),
+                   arguments=(("--pre",), ("requests>=2",)), cleanup=None),
      "RUN pip install \\\n      --pre \\\n      'requests>=2'"),
+    (ir.PipInstall(mounts=(), files=(), arguments=(("a b",),), cleanup=None,
+                   installers=(ir.Installer(command=("uv", "-P", "a b"), condition=("test", "-x", "uv")), ir.Installer(command=("pip", "-U")))),
+     "RUN set -- \\\n      'a b' \\\n && if test -x uv; then uv -P 'a b' \"$@\"; else pip -U \"$@\"; fi"),
     (ir.PipInstall(mounts=(ir.Mount(kind="secret", id="netrc", target="/root/.netrc", required=True),
                            ir.Mount(kind="cache", target="/root/.cache/uv")),
                    files=(ir.InlineFile(path="/ctx/a/r.txt", lines=("six==1.16.0", "# note")),),
-                   command=("uv", "pip", "install"), arguments=(("-r", "/ctx/a/r.txt"),), cleanup="/ctx"),
+                   installers=(ir.Installer(command=("uv", "pip", "install")),), arguments=(("-r", "/ctx/a/r.txt"),), cleanup="/ctx"),
      "RUN --mount=type=secret,id=netrc,target=/root/.netrc,required=true --mount=type=cache,target=/root/.cache/uv "
      "mkdir -p /ctx/a \\\n && printf '%s\\n' \\\n      six==1.16.0 \\\n      '# note' \\\n      > /ctx/a/r.txt \\\n"
      " && uv pip install \\\n      -r /ctx/a/r.txt \\\n && rm -rf /ctx"),
@@ -67,3 +80,9 @@ def test_sections_and_activation_placement():
     assert lines[0] == "# syntax=x" and lines[3:] == ["# Build context: the spec's folder (COPY sources are relative to it).",
                                                       "# The base image is pulled from r.example: log in to it before building.",
                                                       "", "FROM a", "", "ENV PATH=/p/bin:$PATH", ""]
+
+
+def test_raw_words_are_only_shell_syntax():
+    """Raw is how lowering asks for shell syntax; anything else in it would bypass quoting."""
+    with pytest.raises(ValueError):
+        EMITTERS[ir.Run](ir.Run(commands=(("echo", ir.Raw(text="$(id)")),)))

@@ -139,9 +139,17 @@ def test_readme_shows_the_current_module_graph(graph):
     readme = (REPO / "README.md").read_text()
     block = re.search(r"<!-- module graph: tests/test_layers.py -->\n```\n(.*?)```", readme, re.S)
     assert block, "the README's Layout section needs the module graph block"
-    assert block.group(1).rstrip("\n") == module_graph(graph), "run: python tests/test_layers.py > graph, and paste it into the README"
+    assert block.group(1).rstrip("\n") == module_graph(graph), "run: python tests/test_layers.py --update-readme"
 
 
 if __name__ == "__main__":
+    import sys
+
     known = modules()
-    print(module_graph({module: imports(module, path, known) for module, path in sorted(known.items())}))
+    text = module_graph({module: imports(module, path, known) for module, path in sorted(known.items())})
+    if "--update-readme" in sys.argv:
+        readme = REPO / "README.md"
+        readme.write_text(re.sub(r"(<!-- module graph: tests/test_layers.py -->\n```\n)(.*?)(```)",
+                                 lambda m: m.group(1) + text + "\n" + m.group(3), readme.read_text(), flags=re.S))
+    else:
+        print(text)

@@ -50,6 +50,13 @@ def from_images(text: str) -> list:
     return _FROM.findall(text)
 
 
+def from_platform(text: str):
+    """The --platform of the last FROM, or None."""
+    froms = re.findall(r"^\s*FROM\s+((?:--\S+\s+)*)\S+", text, re.I | re.M)
+    found = re.search(r"--platform=(\S+)", froms[-1]) if froms else None
+    return found.group(1) if found else None
+
+
 class Copy(namedtuple("Copy", "line keyword flags sources destination json_form")):
     """One COPY/ADD that reads from the build context. line: its first line (1-based); sources:
     as written, ADD's URLs included; json_form: written as a JSON array."""

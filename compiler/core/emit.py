@@ -47,7 +47,18 @@ def _header(header: ir.Header) -> list:
 
 
 def _command(words) -> str:
-    return " ".join(shell_word(word) for word in words)
+    """Words as one shell command line: each quoted, but for the IR's Raw shell syntax (`;` ends the word before it)."""
+    line = ""
+    for word in words:
+        text = _raw(word) if isinstance(word, ir.Raw) else shell_word(word)
+        line += text if text == ";" or not line else " " + text
+    return line
+
+
+def _raw(token: ir.Raw) -> str:
+    if token.text not in ir.RAW_TOKENS:
+        raise ValueError(f"not shell syntax envc writes: {token.text!r}")
+    return token.text
 
 
 def _items(words) -> list:
@@ -98,7 +109,7 @@ def _copy_from(stage: ir.CopyFrom) -> list:
 def _conda_create(stage: ir.CondaCreate) -> list:
     """The environment file written, each command run, the file removed: all in one layer."""
     head, *rest = _write(stage.file)
-    return ["RUN " + head, *rest, *(f" && {_command(words)} \\" for words in stage.commands), f" && rm {shell_word(stage.file.path)}"]
+    return ["RUN " + "".join(_mount(mount) + " " for mount in stage.mounts) + head, *rest, *(f" && {_command(words)} \\" for words in stage.commands), f" && rm {shell_word(stage.file.path)}"]
 
 
 def _activate(stage: ir.Activate) -> list:
@@ -115,22 +126,32 @@ def _run(stage: ir.Run) -> list:
 def _mount(mount: ir.Mount) -> str:
     if mount.kind == "secret":
         return f"--mount=type=secret,id={mount.id},target={mount.target}" + (",required=true" if mount.required else "")
+    if mount.kind == "bind":
+        return f"--mount=type=bind,from={mount.stage},source={mount.source},target={mount.target}"
     return f"--mount=type={mount.kind},target={mount.target}"
 
 
 def _pip_install(stage: ir.PipInstall) -> list:
     """One RUN that writes the requirements files, installs and removes them, so they stay out of
-    every layer; an argument group (an option and its value, or a requirement) per line."""
+    every layer; an argument group (an option and its value, or a requirement) per line. With
+    several installers the arguments are set once (`set --`) and the first whose test passes runs."""
     run = "RUN " + "".join(_mount(mount) + " " for mount in stage.mounts)
-    install = _command(stage.command) + " \\"
     groups = [ITEM + _command(group) for group in stage.arguments]
+    if len(stage.installers) == 1:
+        install, tail = [_command(stage.installers[0].command) + " \\", *(group + " \\" for group in groups)], []
+    else:
+        choice = "; ".join(f"{'if' if i == 0 else 'elif'} {_command(installer.condition)}; then {_command(installer.command)} \"$@\""
+                           if installer.condition else f"else {_command(installer.command)} \"$@\""
+                           for i, installer in enumerate(stage.installers))
+        install, tail = ["set -- \\", *(group + " \\" for group in groups)], [f" && {choice}; fi \\"]
     if not stage.files:
-        return [run + install, *(group + " \\" for group in groups[:-1]), *groups[-1:]]
+        lines = [run + install[0], *install[1:], *tail]
+        return lines[:-1] + [lines[-1].removesuffix(" \\")]
     folders = dict.fromkeys(posixpath.dirname(file.path) for file in stage.files)  # in order, once each
     lines = [run + f"mkdir -p {_command(folders)} \\"]
     for file in stage.files:
         lines += [" && " + line if i == 0 else line for i, line in enumerate(_write(file))]
-    return [*lines, f" && {install}", *(group + " \\" for group in groups), f" && rm -rf {shell_word(stage.cleanup)}"]
+    return [*lines, f" && {install[0]}", *install[1:], *tail, f" && rm -rf {shell_word(stage.cleanup)}"]
 
 
 def _copy(stage: ir.Copy) -> list:

@@ -13,6 +13,7 @@ import os
 from envc.common.diagnostics import SpecError, error
 from envc.common.digest import sha256
 from envc.common.records import Record
+from envc.common.tools import UV_MIN_PYTHON
 from envc.common.version import __version__
 from envc.core.build_context import BuildContext
 from envc.core.document import display_name
@@ -28,12 +29,13 @@ class Inputs(Record):
     listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
     base_dockerfile: the base Dockerfile's text, or None. lock: envc.formats.conda_lock.Lock, or None.
     requirement_files: (relative path, text) of every requirements file read, in the order pip reads them.
+    trees: {relative path of a requirements file named by the spec: every PipEntry it holds, includes in place}.
     pip_entries: every pip requirement and option the install reads, in order, located (lint's view).
     spec_hash: sha256 over envc's version, the spec as written and every file read.
     notes: warnings found on the way.
     """
 
-    __slots__ = ("spec", "files", "absent", "listed", "base_dockerfile", "lock", "requirement_files", "pip_entries",
+    __slots__ = ("spec", "files", "absent", "listed", "base_dockerfile", "lock", "requirement_files", "trees", "pip_entries",
                  "spec_hash", "notes")
 
     def read_files(self) -> tuple:
@@ -86,15 +88,71 @@ def gather(spec) -> Inputs:
     init = spec.init
     if init is not None:
         init = init._replace(setup=_script(files, context, init.setup), run=_script(files, context, init.run))
-    problems = files.problems + reader.problems
-    if problems:
-        raise SpecError(problems)
     resolved = spec._replace(base=base, conda=conda, pip=pip, env=env, init=init)
     pip_entries = tuple(_pip_entries(resolved, reader, lock))
+    installer = _installer_problems(resolved, lock, pip_entries, set(_listed_entries(resolved)))
+    channels = _channel_notes(resolved, base_dockerfile)
+    problems = files.problems + reader.problems + installer + [d for d in channels if d.severity == "error"]
+    if problems:
+        raise SpecError(problems)
     return Inputs(spec=resolved, files=files.sorted(), absent=tuple(files.absent), listed=files.listed,
                   base_dockerfile=base_dockerfile, lock=lock, requirement_files=tuple(reader.requirement_files.items()),
-                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()),
-                  notes=tuple(notes + context.notes))
+                  trees=reader.trees, pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()),
+                  notes=tuple(notes + context.notes + channels))
+
+
+def _listed_entries(spec) -> tuple:
+    """The pip entries the spec lists itself (conda's pip lists, pip.packages), not read from files."""
+    return (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ())
+
+
+def _installer_problems(spec, lock, pip_entries, listed) -> list:
+    """What uv cannot do that the spec asks of it: an interpreter older than uv supports, or pip options
+    read from requirements files that uv has no equivalent for (in the spec's own lists the spec builder
+    reports them)."""
+    from envc.core.spec import UV_UNSUPPORTED_FLAGS
+
+    if spec.installer != "uv" or not pip_entries:
+        return []
+    problems = []
+    if spec.pip and spec.pip.installer == "uv" and python_generation(spec, lock) == "old":
+        problems.append(error(spec.at(("pip", "installer")), "uv installs into Python 3.8 or later, and this environment's "
+                                                             "Python is older: set pip.installer: pip (or leave it out: envc then picks pip)"))
+    for entry in pip_entries:
+        if entry not in listed and (entry.kind == "use_feature" or entry.value in UV_UNSUPPORTED_FLAGS):
+            problems.append(error(entry.where, "uv has no equivalent of this pip option: set pip.installer: pip in the spec, "
+                                               "or drop the option"))
+    return problems
+
+
+def _channel_notes(spec, base_dockerfile) -> list:
+    """Where micromamba (on bases without conda) would search other channels than conda does for the same
+    file: conda adds 'defaults' unless the channels say 'nodefaults'; micromamba never does."""
+    from envc.common.diagnostics import warning
+    from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS, conda_tool
+
+    conda = spec.conda
+    if conda is None or conda.lock is not None or not (conda.packages or conda.pip) or conda_tool(_base_image(spec, base_dockerfile)) != "micromamba":
+        return []
+    channels = [channel for channel in conda.channels if channel != "nodefaults"]
+    where = spec.at(("conda", "channels")) if conda.channels else spec.at(("conda",))
+    if "nodefaults" in conda.channels and not channels:
+        return [error(where, "'nodefaults' alone leaves no channel to install from (conda would find no package): list a channel")]
+    if "nodefaults" in conda.channels or "defaults" in channels:
+        return []
+    searched = ", ".join(channels or MICROMAMBA_DEFAULT_CHANNELS)
+    return [warning(where, f"on this base envc installs with micromamba, which searches only {searched}; conda would also "
+                           "search 'defaults': add 'nodefaults' to the channels to say so, or 'defaults' to search it")]
+
+
+def _base_image(spec, base_dockerfile) -> str:
+    """The image the environment is built on ('' when its base Dockerfile could not be read)."""
+    if base_dockerfile is None:
+        return spec.base.image or ""
+    from envc.core.base_dockerfile import from_images
+
+    froms = from_images(base_dockerfile)
+    return froms[-1] if froms else ""
 
 
 def spec_hash(data: dict, files: tuple) -> str:
@@ -162,7 +220,7 @@ class _Reader:
             if name in env and env[name] != value:
                 self.problems.append(error(conda_doc.at(("env", name)), f"variable '{name}' is also set in the spec's env with a different value: keep one"))
         merged = tuple({**dict(variables), **env}.items())
-        return section._replace(file=conda.file), merged, conda_doc.notes
+        return section._replace(file=conda.file, virtual_packages=conda.virtual_packages), merged, conda_doc.notes
 
     def read_lock(self, path: str, platform):
         from envc.formats.conda_lock import read_lock
@@ -193,3 +251,33 @@ class _Reader:
             self.files.record(file, sha256(content).digest())
             self.requirement_files.setdefault(relative, content.decode("utf-8", "replace"))
         return resolved
+
+
+def python_generation(spec, lock):
+    """'new' when the environment's Python is one uv installs into (3.8 or later), 'old' when it is older,
+    None when the spec does not say (a base image's python3, an unpinned or ranged conda python)."""
+    import re
+
+    if lock is not None:
+        found = re.search(r"/python-(\d+)\.(\d+)\.", "\n".join(lock.explicit))
+        version = found and (int(found[1]), int(found[2]))
+    else:
+        python = next((p for p in spec.conda.packages if p.spec.name == "python"), None) if spec.conda else None
+        version = python and _pinned_minor(python.spec.get("version") or "")
+    if not version:
+        return None
+    return "new" if version >= UV_MIN_PYTHON else "old"
+
+
+def _pinned_minor(version: str):
+    """(major, minor) a conda python version pins (=3.7, 3.7.*, ==3.7.12, 3.7), or its lower bound when
+    that alone decides (>=3.8), else None."""
+    import re
+
+    exact = re.fullmatch(r"(?:==?)?(\d+)\.(\d+)(?:\.[\d*]+)*(?:\.\*)?", version)
+    if exact:
+        return int(exact[1]), int(exact[2])
+    lower = re.fullmatch(r">=?(\d+)\.(\d+)(?:\.\d+)*", version)
+    if lower and (int(lower[1]), int(lower[2])) >= UV_MIN_PYTHON:
+        return int(lower[1]), int(lower[2])
+    return None

@@ -25,10 +25,26 @@ class InlineFile(Record):
 
 
 class Mount(Record):
-    """A RUN --mount: kind 'secret' (id, target, required) or 'cache' (target)."""
+    """A RUN --mount: kind 'secret' (id, target, required), 'cache' (target) or 'bind' (source from a stage)."""
 
-    __slots__ = ("kind", "target", "id", "required")
-    _defaults = {"id": None, "required": False}
+    __slots__ = ("kind", "target", "id", "required", "source", "stage")
+    _defaults = {"id": None, "required": False, "source": None, "stage": None}
+
+
+class Raw(Record):
+    """Shell syntax among a command's words, written as is: one of RAW_TOKENS (every other word is quoted)."""
+
+    __slots__ = ("text",)
+
+
+RAW_TOKENS = frozenset(("if", "then", "else", "fi", "||", "&&", ";", "{", "}"))
+
+
+class Installer(Record):
+    """A pip install command (words) and the test (words) under which it runs; the last one has none."""
+
+    __slots__ = ("command", "condition")
+    _defaults = {"condition": None}
 
 
 # Stages, in the order they may appear.
@@ -66,7 +82,7 @@ class CopyFrom(Record):
 class CondaCreate(Record):
     """The conda environment: file is written, commands run in order (create, clean), file removed."""
 
-    __slots__ = ("file", "commands")
+    __slots__ = ("mounts", "file", "commands")
 
 
 class Activate(Record):
@@ -77,16 +93,17 @@ class Activate(Record):
 
 
 class Run(Record):
-    """Commands run in one layer, in order."""
+    """Commands run in one layer, in order (each a tuple of words, Raw shell syntax among them)."""
 
     __slots__ = ("commands",)
 
 
 class PipInstall(Record):
-    """One install layer: the files are written, command runs with every argument group, and the
-    files' folders are removed. mounts: RUN --mount options (a netrc secret, the installer's cache)."""
+    """One install layer: the files are written, the installer runs with every argument group, and
+    the files' folders are removed. mounts: RUN --mount options (a netrc secret, the installer's cache).
+    installers: one Installer, or several tried in order by their conditions (decided at build time)."""
 
-    __slots__ = ("mounts", "files", "command", "arguments", "cleanup")
+    __slots__ = ("mounts", "files", "arguments", "installers", "cleanup")
 
 
 class Copy(Record):
@@ -123,7 +140,7 @@ class Image(Record):
     __slots__ = ("header", "stages")
 
 
-RECORDS = {cls.__name__: cls for cls in (Header, InlineFile, Mount, Helper, From, BaseDockerfile, Apt, CopyFrom, CondaCreate,
+RECORDS = {cls.__name__: cls for cls in (Header, InlineFile, Mount, Raw, Installer, Helper, From, BaseDockerfile, Apt, CopyFrom, CondaCreate,
                                          Activate, Run, PipInstall, Copy, WriteFile, Env, Labels, Entrypoint, Cmd, Image)}
 
 

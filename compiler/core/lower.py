@@ -10,18 +10,20 @@ import json
 import posixpath
 
 from envc.common import image_paths as paths
+from envc.common.tools import (MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_IMAGE, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT,
+                               conda_tool)
 from envc.common.version import __version__
-from envc.core.inputs import Inputs
-from envc.core.ir import (Activate, Apt, BaseDockerfile, Cmd, Copy, CondaCreate, CopyFrom, Entrypoint, Env, From, Header,
-                          Helper, Image, InlineFile, Labels, Mount, PipInstall, Run, WriteFile)
 from envc.core.init_wrapper import WRAPPER
+from envc.core.inputs import Inputs, python_generation
+from envc.core.ir import (Activate, Apt, BaseDockerfile, Cmd, Copy, CondaCreate, CopyFrom, Entrypoint, Env, From, Header,
+                          Helper, Image, InlineFile, Installer, Labels, Mount, PipInstall, Raw, Run, WriteFile)
 from envc.formats.requirements import ENTRY_OPTIONS
 
-CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH
-MICROMAMBA_IMAGE = "docker.io/mambaorg/micromamba:2.0.5"
-MICROMAMBA_STAGE = "envc-micromamba"
-MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)
-UV_REQUIREMENT = "uv==0.13.9"
+# The certificate bundles micromamba looks for (libmamba's downloader): with none of them in the base,
+# it gets its own image's bundle for the install step.
+MICROMAMBA_CA_PATHS = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+                       "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem")
+UV_CAN_RUN = f"import sys; sys.exit(sys.version_info < {UV_MIN_PYTHON})"  # exits 0 where uv can install
 
 
 def hashed_name(spec_hash: str) -> str:
@@ -31,7 +33,7 @@ def hashed_name(spec_hash: str) -> str:
 
 def lower(inputs: Inputs) -> Image:
     spec = inputs.spec
-    base_stages, directives, base_image = _base(spec.base, inputs.base_dockerfile)
+    base_stages, directives, base_image, platform = _base(spec.base, inputs.base_dockerfile)
     arguments = _pip_arguments(inputs)
     conda = _conda(inputs, base_image, installs_pip=bool(arguments))
     pip = _pip(inputs, arguments, has_conda=bool(conda))
@@ -39,7 +41,8 @@ def lower(inputs: Inputs) -> Image:
     header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
                     needs_context=any(isinstance(stage, Copy) for stage in init) or _copies_from_context(inputs.base_dockerfile),
                     registry=spec.base.registry.address if spec.base.registry else None)
-    helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=None)] if _tool(conda) == "micromamba" else []
+    # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
+    helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
     stages = [*helpers, *base_stages, *_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init,
               *_runtime(spec, init)]
     return Image(header=header, stages=tuple(stages))
@@ -54,17 +57,17 @@ def _copies_from_context(base_dockerfile) -> bool:
 
 
 def _base(base, dockerfile_text) -> tuple:
-    """(stages, parser directives, the image the environment is built on)."""
+    """(stages, parser directives, the image the environment is built on, its platform or None)."""
     if dockerfile_text is not None:
-        from envc.core.base_dockerfile import from_images, rebase, split_directives  # only for base Dockerfiles: off the common path
+        from envc.core.base_dockerfile import from_images, from_platform, rebase, split_directives  # off the common path
 
         directives, rest = split_directives(rebase(dockerfile_text, base.context))
         froms = from_images(rest)
-        return [BaseDockerfile(text=rest.strip("\n"))], directives, froms[-1] if froms else ""
+        return [BaseDockerfile(text=rest.strip("\n"))], directives, froms[-1] if froms else "", from_platform(rest)
     image, address = base.image, base.registry.address if base.registry else None
     if address and not image.startswith(address + "/"):
         image = f"{address}/{image}"
-    return [From(image=image, platform=base.platform)], (), image
+    return [From(image=image, platform=base.platform)], (), image, base.platform
 
 
 def _system(system) -> list:
@@ -90,8 +93,14 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
     conda = inputs.spec.conda
     if conda is None or not (conda.packages or conda.pip or inputs.lock):
         return []
-    tool = "conda" if base_image.startswith(CONDA_BASES) else "micromamba"
-    stages = [CopyFrom(stage=MICROMAMBA_STAGE, source=paths.MICROMAMBA_IN_HELPER, target=paths.MICROMAMBA)] if tool == "micromamba" else []
+    tool = conda_tool(base_image)
+    stages, mounts, commands = [], (), []
+    if tool == "micromamba":
+        stages.append(CopyFrom(stage=MICROMAMBA_STAGE, source=paths.MICROMAMBA_IN_HELPER, target=paths.MICROMAMBA))
+        mounts = (Mount(kind="bind", stage=MICROMAMBA_STAGE, source=MICROMAMBA_CA_PATHS[0], target=paths.MICROMAMBA_CA),)
+        tests = [word for path in MICROMAMBA_CA_PATHS for word in ("test", "-e", path, Raw(text="||"))]
+        commands.append((Raw(text="{"), *tests, "export", f"MAMBA_CACERT_PATH={paths.MICROMAMBA_CA}", Raw(text=";"), Raw(text="}")))
+    solve = tuple(f"CONDA_OVERRIDE_{name.upper()}={version}" for name, version in conda.virtual_packages)
     if inputs.lock:
         file = InlineFile(path=paths.CONDA_EXPLICIT_FILE, lines=inputs.lock.explicit)
         if tool == "conda":
@@ -102,16 +111,17 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
         packages = [package.text for package in conda.packages]
         if installs_pip and "pip" not in {package.spec.name.lower() for package in conda.packages}:
             packages.append("pip")  # the pip layer installs with the environment's own pip
-        lines = ["channels:"] + [f"  - {json.dumps(c)}" for c in conda.channels] if conda.channels else []
+        channels = conda.channels if tool == "conda" else tuple(c for c in conda.channels if c != "nodefaults")
+        lines = ["channels:"] + [f"  - {json.dumps(c)}" for c in channels] if channels else []
         lines += ["dependencies:"] + [f"  - {json.dumps(p)}" for p in packages]
         file = InlineFile(path=paths.CONDA_ENVIRONMENT_FILE, lines=tuple(lines))
         if tool == "conda":
-            create = ("conda", "env", "create", "--quiet", "-p", paths.PREFIX, "-f", file.path)
+            create = (*solve, "conda", "env", "create", "--quiet", "-p", paths.PREFIX, "-f", file.path)
         else:
-            defaults = () if conda.channels else MICROMAMBA_DEFAULT_CHANNELS  # micromamba has no default channels
-            create = ("micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path,
+            defaults = () if channels else MICROMAMBA_DEFAULT_CHANNELS  # micromamba has no default channels
+            create = (*solve, "micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path,
                       *(word for channel in defaults for word in ("-c", channel)))
-    stages.append(CondaCreate(file=file, commands=(create, (tool, "clean", "--all", "--yes"))))
+    stages.append(CondaCreate(mounts=mounts, file=file, commands=(*commands, create, (tool, "clean", "--all", "--yes"))))
     stages.append(Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("CONDA_PREFIX", paths.PREFIX),)))
     return stages
 
@@ -139,7 +149,10 @@ def _pip_arguments(inputs: Inputs) -> list:
 
 def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
     """A venv when there is no conda, the installer's tools in their own layer (they change less often
-    than the requirements), then one install that writes the requirements files, uses and removes them."""
+    than the requirements), then one install that writes the requirements files, uses and removes them.
+
+    uv installs unless the spec says pip, or the environment's Python is older than uv supports (then
+    pip does); when the spec does not say which Python, the build decides by the interpreter it finds."""
     if not arguments:
         return []
     stages = []
@@ -149,24 +162,75 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
     mounts = []
     if inputs.spec.pip and inputs.spec.pip.netrc_secret:
         mounts.append(Mount(kind="secret", id=inputs.spec.pip.netrc_secret, target=paths.NETRC, required=True))
-    if inputs.spec.installer == "uv":
-        uv = f"{paths.TOOLS_PREFIX}/bin/uv"
-        stages.append(Run(commands=((paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX),
-                                    (f"{paths.TOOLS_PREFIX}/bin/python", "-m", "pip", "install", "--no-cache-dir",
-                                     "--disable-pip-version-check", UV_REQUIREMENT))))
+    installers = _installers(inputs)
+    if any(paths.UV in installer.command for installer in installers):
+        install_uv = (f"{paths.TOOLS_PREFIX}/bin/python", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
+                      UV_REQUIREMENT)
+        if len(installers) == 1:
+            stages.append(Run(commands=((paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX), install_uv)))
+        else:
+            stages.append(Run(commands=((Raw(text="if"), paths.PYTHON, "-c", UV_CAN_RUN, Raw(text=";"), Raw(text="then"),
+                                         paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX, Raw(text="&&"), *install_uv,
+                                         Raw(text=";"), Raw(text="fi")),)))
         mounts.append(Mount(kind="cache", target=paths.UV_CACHE))
-        command = ("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", uv, "pip", "install", "--python", paths.PYTHON)
-    else:
-        command = (paths.PYTHON, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check")
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
     texts = list(inputs.requirement_files)
     if inputs.lock and inputs.lock.pip_lines:
         texts.append((paths.LOCK_PIP_FILE, "\n".join(inputs.lock.pip_lines) + "\n"))
     files = tuple(InlineFile(path=f"{paths.CONTEXT_DIR}/{relative}", lines=tuple(text.splitlines())) for relative, text in texts)
-    stages.append(PipInstall(mounts=tuple(mounts), files=files, command=command, arguments=tuple(arguments),
+    stages.append(PipInstall(mounts=tuple(mounts), files=files, arguments=tuple(arguments), installers=installers,
                              cleanup=paths.CONTEXT_DIR if files else None))
     return stages
+
+
+def _installers(inputs: Inputs) -> tuple:
+    """The install command: uv's, pip's, or (the Python unknown until the build) uv's where it runs, else pip's."""
+    spec = inputs.spec
+    upgrades = _upgrades(inputs)
+    pip = Installer(command=(paths.PYTHON, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
+                             *(("-U",) if upgrades else ())))
+    if spec.installer == "pip":
+        return (pip,)
+    uv = Installer(command=("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", paths.UV, "pip", "install", "--python", paths.PYTHON,
+                            *_uv_options(inputs), *(word for name in upgrades for word in ("-P", name))))
+    python = python_generation(spec, inputs.lock)
+    if python == "new" or spec.pip and spec.pip.installer == "uv":  # uv asked for: envc.core.inputs refused an old Python
+        return (uv,)
+    if python == "old":
+        return (pip,)
+    return (uv._replace(condition=("test", "-x", paths.UV)), pip)
+
+
+def _uv_options(inputs: Inputs) -> tuple:
+    """What uv must be told to install what pip would: the best version across several indexes (uv
+    stops at the first index that has the name), and the options of requirements files that uv ignores
+    there (--pre, --trusted-host) but pip honours."""
+    listed = set((inputs.spec.conda.pip if inputs.spec.conda else ()) + (inputs.spec.pip.packages if inputs.spec.pip else ()))
+    options, indexes = [], 1
+    spec_pip = inputs.spec.pip
+    indexes += len(spec_pip.extra_index_urls) if spec_pip else 0
+    for entry in inputs.pip_entries:
+        indexes += entry.kind == "extra_index_url" or entry.kind == "find_links"
+        if entry not in listed:
+            if entry.kind == "flag" and entry.value == "--pre" and "--pre" not in options:
+                options.append("--pre")
+            elif entry.kind == "trusted_host":
+                options += ["--trusted-host", entry.value]
+    if indexes > 1 and not any(entry.kind == "flag" and entry.value == "--no-index" for entry in inputs.pip_entries):
+        options = ["--index-strategy", "unsafe-best-match", *options]
+    return tuple(options)
+
+
+def _upgrades(inputs: Inputs) -> tuple:
+    """The packages the install names, when it installs into a conda environment: conda installs a file's
+    pip list with `pip install -U`, upgrading what conda already put there (and only as much else as they
+    need), and envc treats every pip line of a conda environment alike, so an export to a conda file
+    installs the same. A locked environment installs exact pins, with nothing to upgrade."""
+    if inputs.spec.conda is None or inputs.lock:
+        return ()
+    names = [e.line.name for e in inputs.pip_entries if e.kind in ("requirement", "url") and e.line and e.line.name]
+    return tuple(dict.fromkeys(names))
 
 
 def _init(init) -> list:

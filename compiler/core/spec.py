@@ -37,7 +37,7 @@ class Spec(Record):
     @property
     def installer(self) -> str:
         """What installs the pip packages: pip.installer, or the schema's default."""
-        return self.pip.installer if self.pip else default("pip", "installer")
+        return self.pip and self.pip.installer or default("pip", "installer")
 
     def at(self, path: tuple):
         return self.document.at(path)
@@ -89,13 +89,15 @@ class CondaPackage(Record):
 
 class Conda(Record):
     """packages: the conda packages in order; pip: the entries of the dependencies' {pip: [...]} lists.
-    file / lock: FileRefs, or None; with a file, envc.core.inputs fills the rest from it."""
+    file / lock: FileRefs, or None; with a file, envc.core.inputs fills the rest from it.
+    virtual_packages: (name, version) pairs the solve assumes (conda's CONDA_OVERRIDE_<NAME>)."""
 
-    __slots__ = ("channels", "packages", "pip", "file", "lock")
+    __slots__ = ("channels", "packages", "pip", "file", "lock", "virtual_packages")
 
 
 class Pip(Record):
-    """packages: PipEntries of pip.packages; requirements: FileRefs of pip.requirements."""
+    """packages: PipEntries of pip.packages; requirements: FileRefs of pip.requirements; installer: as
+    written, or None (then Spec.installer is the schema's default)."""
 
     __slots__ = ("packages", "requirements", "index_url", "extra_index_urls", "installer", "netrc_secret")
 
@@ -127,7 +129,7 @@ class _Builder:
     def spec(self) -> Spec:
         data = self.data
         pip = self.pip() if "pip" in data else None
-        installer = pip.installer if pip else default("pip", "installer")
+        installer = pip and pip.installer or default("pip", "installer")
         return Spec(
             name=data["name"], description=data.get("description"), base=self.base(), system=self.system(),
             python=self.python(), conda=self.conda(installer) if "conda" in data else None, pip=pip,
@@ -183,7 +185,8 @@ class _Builder:
                 pip += self.pip_line(at + ("pip", j), text, folder, installer, options=True)
         return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip=tuple(pip),
                      file=self.file(("conda", "file")) if "file" in conda else None,
-                     lock=self.file(("conda", "lock")) if "lock" in conda else None)
+                     lock=self.file(("conda", "lock")) if "lock" in conda else None,
+                     virtual_packages=tuple(sorted(conda.get("virtual_packages", {}).items())))
 
     def pip(self) -> Pip:
         pip = self.data["pip"]
@@ -194,7 +197,7 @@ class _Builder:
         return Pip(packages=tuple(packages),
                    requirements=tuple(self.file(("pip", "requirements", j)) for j in range(len(pip.get("requirements", ())))),
                    index_url=pip.get("index_url"), extra_index_urls=tuple(pip.get("extra_index_urls", ())),
-                   installer=installer, netrc_secret=pip.get("netrc_secret"))
+                   installer=pip.get("installer"), netrc_secret=pip.get("netrc_secret"))
 
     def pip_line(self, at: tuple, text: str, folder: str, installer: str, options: bool) -> list:
         """The entries of one pip line of a list; options (and -r/-c) only where pip reads them (a conda pip list)."""
