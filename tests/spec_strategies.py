@@ -91,6 +91,8 @@ def _conda(draw, spec, files):
         maybe(draw, channels, "channels", conda)
         if draw(st.booleans()):
             conda["dependencies"].append({"pip": draw(st.lists(pep508, min_size=1, max_size=3))})
+        maybe(draw, st.dictionaries(st.sampled_from(["cuda", "glibc"]), st.sampled_from(["12.4", "2.35", ""]), min_size=1),
+              "virtual_packages", conda)
         spec["conda"] = conda
     elif kind == "file":
         files["environment.yml"] = yaml.safe_dump({"channels": draw(channels), "dependencies": draw(dependencies)})

@@ -75,12 +75,13 @@ def test_any_byte_change_in_any_referenced_file_misses(spec, compiles, capsys, d
 
 
 def test_a_file_replaced_by_a_symlink_misses(spec, compiles, tmp_path):
+    """Same bytes, now read through a symlink from outside the folder (a path the result depends on)."""
     main(["check", "envc.yml"])
     outside = tmp_path / "outside.txt"
-    outside.write_bytes((spec / "requirements.txt").read_bytes())  # same bytes, now outside the folder
+    outside.write_bytes((spec / "requirements.txt").read_bytes())
     (spec / "requirements.txt").unlink()
     (spec / "requirements.txt").symlink_to(outside)
-    assert main(["check", "envc.yml"]) == 2
+    assert main(["check", "envc.yml"]) == 0  # a requirements file is read, not COPY'd: it may live anywhere
     assert compiles == ["check", "check"]
 
 

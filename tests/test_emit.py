@@ -5,7 +5,7 @@ import pytest
 from envc.core import ir
 from envc.core.emit import EMITTERS, render
 
-HEADER = ir.Header(version="9.9", name="t", spec_hash="0" * 64, directives=(), needs_context=False, registry=None)
+HEADER = ir.Header(version="9.9", name="t", spec_hash="0" * 64, directives=(), needs_context=False, context=".", registry=None)
 
 STAGES = [
     (ir.Helper(image="example/tool:1", name="envc-tool", platform="linux/arm64"),
@@ -18,13 +18,14 @@ STAGES = [
     (ir.CopyFrom(stage="envc-tool", source="/bin/tool", target="/usr/local/bin/tool"),
      "COPY --from=envc-tool /bin/tool /usr/local/bin/tool"),
     (ir.CondaCreate(mounts=(), file=ir.InlineFile(path="/tmp/env.yml", lines=("dependencies:", '  - "python>=3.10"')),
-                    commands=(("conda", "env", "create", "-f", "/tmp/env.yml"), ("conda", "clean", "--all"))),
+                    commands=(("conda", "env", "create", "-f", "/tmp/env.yml"), ("conda", "clean", "--all")), cleanup="/tmp/env.yml"),
      "RUN printf '%s\\n' \\\n      dependencies: \\\n      '  - \"python>=3.10\"' \\\n      > /tmp/env.yml \\\n"
      " && conda env create -f /tmp/env.yml \\\n && conda clean --all \\\n && rm /tmp/env.yml"),
     (ir.CondaCreate(mounts=(ir.Mount(kind="bind", stage="h", source="/ca.crt", target="/opt/ca.crt"),),
                     file=ir.InlineFile(path="/tmp/e.yml", lines=("dependencies:",)),
                     commands=((ir.Raw(text="{"), "test", "-e", "/a b", ir.Raw(text="||"), "export", "X=/opt/ca.crt", ir.Raw(text=";"),
-                               ir.Raw(text="}")), ("CONDA_OVERRIDE_CUDA=12.4", "micromamba", "create", "-f", "/tmp/e.yml"))),
+                               ir.Raw(text="}")), ("CONDA_OVERRIDE_CUDA=12.4", "micromamba", "create", "-f", "/tmp/e.yml")),
+                    cleanup="/tmp/e.yml"),
      "RUN --mount=type=bind,from=h,source=/ca.crt,target=/opt/ca.crt printf '%s\\n' \\\n      dependencies: \\\n      > /tmp/e.yml \\\n"
      " && { test -e '/a b' || export X=/opt/ca.crt; } \\\n && CONDA_OVERRIDE_CUDA=12.4 micromamba create -f /tmp/e.yml \\\n && rm /tmp/e.yml"),
     (ir.Activate(path_prefix="/opt/e/bin", variables=(("VIRTUAL_ENV", "/opt/e"), ("X", "it's $HOME"))),
@@ -47,7 +48,10 @@ STAGES = [
      "RUN --mount=type=secret,id=netrc,target=/root/.netrc,required=true --mount=type=cache,target=/root/.cache/uv "
      "mkdir -p /ctx/a \\\n && printf '%s\\n' \\\n      six==1.16.0 \\\n      '# note' \\\n      > /ctx/a/r.txt \\\n"
      " && uv pip install \\\n      -r /ctx/a/r.txt \\\n && rm -rf /ctx"),
-    (ir.Copy(source="scripts/s.sh", target="/opt/i/s.sh"), "COPY scripts/s.sh /opt/i/s.sh"),
+    (ir.Copy(sources=("scripts/s.sh",), target="/opt/i/s.sh"), "COPY scripts/s.sh /opt/i/s.sh"),
+    (ir.Copy(sources=("w/a.whl", "w/b c.whl"), target="/ctx/w/"), 'COPY ["w/a.whl", "w/b c.whl", "/ctx/w/"]'),
+    (ir.WriteFile(file=ir.InlineFile(path="/ctx/r.txt", lines=("a",))), "RUN mkdir -p /ctx \\\n && printf '%s\\n' \\\n      a \\\n      > /ctx/r.txt"),
+    (ir.WriteFile(file=ir.InlineFile(path="/ctx/r.txt", lines=("b>1",)), append=True), "RUN printf '%s\\n' \\\n      'b>1' \\\n      >> /ctx/r.txt"),
     (ir.WriteFile(file=ir.InlineFile(path="/opt/b/w", lines=("#!/bin/sh", 'exec "$@"')), mode="0755"),
      "RUN mkdir -p /opt/b \\\n && printf '%s\\n' \\\n      '#!/bin/sh' \\\n      'exec \"$@\"' \\\n      > /opt/b/w \\\n"
      " && chmod 0755 /opt/b/w"),
@@ -61,6 +65,11 @@ STAGES = [
 @pytest.mark.parametrize("stage, text", STAGES, ids=[type(s).__name__ for s, _ in STAGES])
 def test_each_stage_is_written_exactly(stage, text):
     assert "\n".join(EMITTERS[type(stage)](stage)) == text
+
+
+def test_a_conda_file_written_before_is_only_used_and_removed():
+    stage = ir.CondaCreate(mounts=(), file=None, commands=(("conda", "env", "create", "-f", "/tmp/e.yml"),), cleanup="/tmp/e.yml")
+    assert EMITTERS[ir.CondaCreate](stage) == ["RUN conda env create -f /tmp/e.yml \\", " && rm /tmp/e.yml"]
 
 
 def test_every_stage_type_has_an_exact_test():
@@ -86,3 +95,9 @@ def test_raw_words_are_only_shell_syntax():
     """Raw is how lowering asks for shell syntax; anything else in it would bypass quoting."""
     with pytest.raises(ValueError):
         EMITTERS[ir.Run](ir.Run(commands=(("echo", ir.Raw(text="$(id)")),)))
+
+
+def test_a_build_context_other_than_the_specs_folder_is_named():
+    header = HEADER._replace(needs_context=True, context="../../env")
+    assert render(ir.Image(header=header, stages=(ir.From(image="a", platform=None),))).split("\n")[2] == \
+        "# Build context: ../../env from the spec's folder (COPY sources are relative to it)."

@@ -204,14 +204,21 @@ def run_measured(args, cwd):
     return result.returncode, result.stderr, int(result.stdout.strip()) / 1024
 
 
-def test_symlink_out_of_the_spec_folder_is_an_error(tmp_path, capsys):
+def test_what_the_image_copies_must_be_inside_the_build_context(tmp_path, capsys):
+    """A file envc reads and writes inline may be anywhere (as Azure ML allows); one the image COPYs
+    cannot be outside the build context, by a '..' path or a symlink, and the message says so."""
     outside = tmp_path / "outside.txt"
     outside.write_text("six\n")
     (tmp_path / "spec").mkdir()
     (tmp_path / "spec" / "req.txt").symlink_to(outside)
-    (tmp_path / "spec" / "envc.yml").write_text("name: s\npip:\n  requirements: [req.txt]\n")
+    (tmp_path / "spec" / "setup.sh").symlink_to(outside)
+    (tmp_path / "spec" / "envc.yml").write_text("name: s\npip:\n  requirements: [req.txt, ../outside.txt]\ninit:\n  setup: setup.sh\n"
+                                                "  run: ../outside.txt\n")
     assert main(["compile", str(tmp_path / "spec" / "envc.yml")]) == 2
-    assert "is a symlink pointing outside the spec's folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("error") == 2 and "req.txt" not in err and "5:10: error: 'setup.sh' is a symlink pointing outside the build " \
+        "context (the spec's folder), so the image's COPY cannot read it" in err
+    assert "6:8: error: '../outside.txt' is outside the build context" in err
 
 
 def test_symlink_loop_is_a_located_error(tmp_path, capsys, monkeypatch):

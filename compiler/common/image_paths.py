@@ -15,6 +15,7 @@ SETUP_MARKER = "/tmp/envc-setup"  # per launch: the wrapper appends the launch's
 CONDA_ENVIRONMENT_FILE = "/tmp/envc-environment.yml"
 CONDA_EXPLICIT_FILE = "/tmp/envc-explicit.txt"
 LOCK_PIP_FILE = ".envc/conda-lock-pip.txt"  # below CONTEXT_DIR: conda-lock's pip packages as a requirements file
+ARGUMENTS_FILE = ".envc/arguments.txt"  # below CONTEXT_DIR: install arguments too many for one instruction
 MICROMAMBA = "/usr/local/bin/micromamba"
 MICROMAMBA_IN_HELPER = "/bin/micromamba"  # where the micromamba image keeps it
 MICROMAMBA_CA = f"{ENVC_ROOT}/micromamba-ca.crt"  # the micromamba image's CA bundle, mounted for the install only

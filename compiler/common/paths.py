@@ -1,4 +1,5 @@
-"""Referenced files must live inside the spec's folder: that folder is the build context.
+"""Host paths: files a spec reads (anywhere, as Azure ML allows) and what the image COPYs (inside the
+build context only).
 
 Plain os.path on strings: pathlib (with the urllib.parse and ipaddress it imports) costs
 3 ms of every cold start, whose whole budget is about 40 ms.
@@ -9,15 +10,9 @@ import os
 import stat
 
 
-def resolve_inside(path: str, root: str, written: str, folder: bool = False):
-    """(resolved path, None) for an existing file (or folder) inside root, else (None, reason).
-
-    root must already be resolved (os.path.realpath).
-    """
+def resolve(path: str, written: str, folder: bool = False):
+    """(resolved path, None) for an existing file (or folder), else (None, reason)."""
     resolved = os.path.realpath(path)
-    if not is_inside(resolved, root):
-        what = "a path" if ".." in written.split("/") or os.path.isabs(written) else "a symlink pointing"
-        return None, f"'{written}' is {what} outside the spec's folder, which is the build context: move the file next to the spec"
     try:
         mode = os.stat(resolved).st_mode
     except (FileNotFoundError, NotADirectoryError):
@@ -31,14 +26,26 @@ def resolve_inside(path: str, root: str, written: str, folder: bool = False):
     return resolved, None
 
 
+def resolve_inside(path: str, root: str, written: str, folder: bool = False, context: str = "the spec's folder"):
+    """resolve(), for what the image COPYs: it must be inside root (resolved), the build context."""
+    resolved, problem = resolve(path, written, folder)
+    if problem or is_inside(resolved, root):
+        return resolved, problem
+    what = "is" if ".." in written.split("/") or os.path.isabs(written) else "is a symlink pointing"
+    return None, (f"'{written}' {what} outside the build context ({context}), so the image's COPY cannot read it: "
+                  "move it into that folder")
+
+
 def is_inside(path: str, root: str) -> bool:
     """Whether the resolved path is root or below it (both resolved)."""
     return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
 def relative_to(path: str, root: str) -> str:
-    """path (inside root, both resolved) relative to root, with / separators as Dockerfiles write them."""
-    return path[len(root):].lstrip(os.sep).replace(os.sep, "/") or "."
+    """path relative to root (both resolved; '../' where path is outside), with / separators as Dockerfiles write them."""
+    if is_inside(path, root):
+        return path[len(root):].lstrip(os.sep).replace(os.sep, "/") or "."
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def read_bytes(path: str) -> bytes:

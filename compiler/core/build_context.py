@@ -19,11 +19,13 @@ IGNORE_FILE, CONTAINER_IGNORE_FILE = ".dockerignore", ".containerignore"  # at t
 
 
 class BuildContext:
-    """The spec's folder as engines see it; files read are recorded in `files` (an envc.core.files.FileSet)."""
+    """The build context as engines see it: root (resolved), named `name` in messages. Files read are
+    recorded in `files` (an envc.core.files.FileSet)."""
 
-    def __init__(self, files):
+    def __init__(self, files, root: str, name: str):
         self.files = files
-        self.root = files.root
+        self.root = root
+        self.name = name
         self.notes: list = []
         self._ignores = None  # see ignore_files()
 
@@ -42,33 +44,35 @@ class BuildContext:
             self.files.problems.append(error(where, "the base Dockerfile has no FROM instruction"))
         return text
 
-    def read_copied_files(self, text: str, dockerfile: str, context: str) -> None:
+    def read_copied_files(self, text: str, dockerfile: str, base_context: str, written: str) -> None:
         """Every build-context file the base Dockerfile's COPY/ADD reads, for the content hash.
 
-        Sources are checked where Docker would fail late (nothing matches) or differently from the
-        rebased Dockerfile ('..'); a source built from $ARGs cannot be known here and is skipped.
+        base_context: the resolved folder its sources are relative to (written as `written`). Sources
+        are checked where Docker would fail late (nothing matches) or differently from the rebased
+        Dockerfile ('..'); a source built from $ARGs cannot be known here and is skipped.
         """
         import glob
 
         from envc.core.base_dockerfile import context_copies, rebase_source, source_problem
 
         where = display_name(dockerfile)
+        offset = relative_to(base_context, self.root)
         for _, _, copy in context_copies(text):
             for source in copy.context_sources:
                 problem = source_problem(source)
                 if problem is None and "$" not in source:
-                    pattern = rebase_source(source, context).rstrip("/") or "."
+                    pattern = rebase_source(source, offset).rstrip("/") or "."
                     matches = sorted(map(os.path.normpath, glob.glob(glob.escape(self.root) + "/" + pattern, include_hidden=True)))
                     self.files.listed = self.files.listed or glob.has_magic(pattern) or any(map(os.path.isdir, matches))
                     found = [self.context_files(match) for match in matches]
                     left_out = next((name for name, _ in self.ignore_files() if all(name in gone for _, gone in found)), None)
                     if not matches:
                         problem = (f"{copy.keyword} source '{source}' is not in the build context "
-                                   f"('{context}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
+                                   f"('{written}'): {'no file matches it' if glob.has_magic(source) else 'no such file or folder'}")
                     elif left_out:
                         line, rule = found[0][1][left_out]
                         problem = (f"{copy.keyword} source '{source}' is left out of the build context by {left_out}:{line} "
-                                   f"('{rule}'): the build would fail; add '!{rebase_source(source, context)}' to it")
+                                   f"('{rule}'): the build would fail; add '!{rebase_source(source, offset)}' to it")
                     for files, _ in found:
                         problem = problem or self.copied(files, source)
                 if problem:
@@ -98,9 +102,9 @@ class BuildContext:
         return [file for file in candidates if not excluded_by_all(file)], left_out
 
     def copied(self, files, written: str):
-        """Read files as COPY reads them; the problem when one is outside the spec's folder."""
+        """Read files as COPY reads them; the problem when one is outside the build context."""
         for file in files:
-            target, problem = resolve_inside(file, self.root, written)
+            target, problem = resolve_inside(file, self.root, written, context=self.name)
             if problem:
                 return problem
             self.files.record(target)
@@ -129,9 +133,40 @@ class BuildContext:
         self.notes.extend(warning(Location(shown, line, 1), message) for line, message in ignore.warnings)
         return ignore
 
-    def check_copied(self, ref) -> None:
-        """A file envc's Dockerfile COPYs (an envc.core.spec.FileRef) must not be left out of any engine's build context."""
-        path = posixpath.normpath(ref.written)
+    def copy_folder(self, folder: str, written: str, where) -> tuple:
+        """The files of a folder the image COPYs whole (a --find-links folder of archives; pip does not look
+        into its subfolders), read and recorded: their resolved paths, or () after recording why not."""
+        from envc.common.paths import is_inside
+
+        if not is_inside(folder, self.root):
+            self.files.problems.append(error(where, f"the --find-links folder '{written}' is outside the build context ({self.name}), "
+                                                    "so the image's COPY cannot read its archives: move it into that folder"))
+            return ()
+        self.files.listed = True  # a new file there changes the build: not something the result cache tracks
+        found = sorted(os.path.join(folder, name) for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name)))
+        for path in found:
+            self.files.record(os.path.realpath(path))
+            excluded = self._excluded(path)
+            if excluded:
+                name, line, rule = excluded
+                self.files.problems.append(error(where, f"'{relative_to(path, self.root)}' is left out of the build context by "
+                                                        f"{name}:{line} ('{rule}'), so the image's COPY of it would fail: add "
+                                                        f"'!{relative_to(path, self.root)}' to {name}"))
+        return tuple(found)
+
+    def _excluded(self, path: str):
+        """(ignore file, line, pattern) of the first ignore file leaving path out of the context, or None."""
+        relative = relative_to(path, self.root)
+        for name, ignore in self.ignore_files():
+            found = ignore and ignore.excluded_by(relative)
+            if found:
+                return (name, *found)
+        return None
+
+    def check_copied(self, ref, path: str) -> None:
+        """A file envc's Dockerfile COPYs (an envc.core.spec.FileRef, resolved at path) must not be left out of
+        any engine's build context."""
+        path = relative_to(path, self.root)
         for name, ignore in self.ignore_files():
             excluded = ignore and ignore.excluded_by(path)
             if excluded:
@@ -140,17 +175,17 @@ class BuildContext:
                                                             f"('{rule}'), so the image's COPY of it would fail: add '!{path}' to {name}"))
                 return
 
-    def warn_unapplied_ignore_files(self, dockerfile: str, context: str) -> None:
+    def warn_unapplied_ignore_files(self, dockerfile: str, base_context: str) -> None:
         """Ignore files the base Dockerfile was built with that the compiled build will not read."""
-        unapplied = [(os.path.join(self.root, context, name), name) for name in (IGNORE_FILE, CONTAINER_IGNORE_FILE)
-                     if context != "."]
+        unapplied = [(os.path.join(base_context, name), name) for name in (IGNORE_FILE, CONTAINER_IGNORE_FILE)
+                     if base_context != self.root]
         unapplied.append((dockerfile + IGNORE_FILE, IGNORE_FILE))  # BuildKit's per-Dockerfile ignore file
-        prefix = posixpath.normpath(context)
+        prefix = relative_to(base_context, self.root)
         for path, name in unapplied:
             if os.path.isfile(path):
                 how = f"copy these patterns to ./{name}" + (f", each prefixed with '{prefix}/'" if prefix != "." else "")
                 self.notes.append(warning(Location(display_name(path), 1, 1), "not applied: envc's Dockerfile is built from "
-                                                                              f"the spec's folder, whose ignore files engines read: {how}"))
+                                                                              f"{self.name}, whose ignore files engines read: {how}"))
 
 
 def _files_under(folder: str, pruned) -> list:

@@ -12,6 +12,7 @@ import os
 
 from envc.common.diagnostics import SpecError, error
 from envc.common.digest import sha256
+from envc.common.paths import relative_to
 from envc.common.records import Record
 from envc.common.tools import UV_MIN_PYTHON
 from envc.common.version import __version__
@@ -27,6 +28,9 @@ class Inputs(Record):
     files: ((relative path, sha256 digest), ...) of every file read, in path order.
     absent: relative paths whose absence the result depends on (an ignore file that is not there).
     listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
+    context: the build context, from the spec's folder ('.': the spec's folder).
+    anchor: where the spec's folder sits among the files read ('.', or 'a/b' when files are read from '../..').
+    links: (folder, (file, ...)) of each local --find-links folder, as paths from the spec's folder: the image COPYs them.
     base_dockerfile: the base Dockerfile's text, or None. lock: envc.formats.conda_lock.Lock, or None.
     requirement_files: (relative path, text) of every requirements file read, in the order pip reads them.
     trees: {relative path of a requirements file named by the spec: every PipEntry it holds, includes in place}.
@@ -35,8 +39,8 @@ class Inputs(Record):
     notes: warnings found on the way.
     """
 
-    __slots__ = ("spec", "files", "absent", "listed", "base_dockerfile", "lock", "requirement_files", "trees", "pip_entries",
-                 "spec_hash", "notes")
+    __slots__ = ("spec", "files", "absent", "listed", "context", "anchor", "links", "base_dockerfile", "lock", "requirement_files", "trees",
+                 "pip_entries", "spec_hash", "notes")
 
     def read_files(self) -> tuple:
         """(absolute path, sha256 hex digest) of every referenced file, as read."""
@@ -52,22 +56,21 @@ class Inputs(Record):
 def gather(spec) -> Inputs:
     """Inputs for a Spec, or SpecError with every problem in every file."""
     files = FileSet(spec.root)
-    context = BuildContext(files)
     reader = _Reader(files)
     notes = list(spec.document.notes)
-    base, base_dockerfile = spec.base, None
+    base, base_dockerfile, base_context = spec.base, None, files.root
+    if base.dockerfile is not None and base.context != ".":
+        base_context, context_ref = files.folder(base.context_ref)
+        base = base._replace(context_ref=context_ref)
+    context = _build_context(files, base_context)
     if base.dockerfile is not None:
         path, dockerfile = files.file(base.dockerfile)
         base = base._replace(dockerfile=dockerfile)
         if path:
             base_dockerfile = context.check_dockerfile(path, dockerfile.where)
-            found = True
-            if base.context != ".":
-                found, context_ref = files.folder(base.context_ref)
-                base = base._replace(context_ref=context_ref)
-            if found:
-                context.read_copied_files(base_dockerfile, path, base.context)
-            context.warn_unapplied_ignore_files(path, base.context)
+            if base_context:
+                context.read_copied_files(base_dockerfile, path, base_context, base.context)
+                context.warn_unapplied_ignore_files(path, base_context)
     conda, env, lock = spec.conda, spec.env, None
     if conda is not None and conda.file is not None:
         path, ref = files.file(conda.file)
@@ -82,9 +85,10 @@ def gather(spec) -> Inputs:
             lock = reader.read_lock(path, base.platform)
     pip = spec.pip
     if conda is not None:
-        conda = conda._replace(pip=reader.pip_entries(conda.pip))
+        conda = conda._replace(pip=reader.pip_entries(conda.pip, context))
     if pip is not None:
         pip = pip._replace(requirements=tuple(reader.include(ref) for ref in pip.requirements))
+    links = reader.links(context)
     init = spec.init
     if init is not None:
         init = init._replace(setup=_script(files, context, init.setup), run=_script(files, context, init.run))
@@ -96,9 +100,30 @@ def gather(spec) -> Inputs:
     if problems:
         raise SpecError(problems)
     return Inputs(spec=resolved, files=files.sorted(), absent=tuple(files.absent), listed=files.listed,
-                  base_dockerfile=base_dockerfile, lock=lock, requirement_files=tuple(reader.requirement_files.items()),
-                  trees=reader.trees, pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()),
-                  notes=tuple(notes + context.notes + channels))
+                  context=relative_to(context.root, files.root), anchor=_anchor(files), links=links, base_dockerfile=base_dockerfile,
+                  lock=lock, requirement_files=tuple(reader.requirement_files.items()), trees=reader.trees,
+                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()), notes=tuple(notes + context.notes + channels))
+
+
+def _build_context(files, base_context) -> BuildContext:
+    """The folder the Dockerfile is built from: the spec's, or base.context when that is not inside it
+    (Azure ML's build.path is the build context, and may be `../..` away)."""
+    from envc.common.paths import is_inside
+
+    if not base_context or is_inside(base_context, files.root):
+        return BuildContext(files, files.root, "the spec's folder")
+    return BuildContext(files, base_context, f"'{relative_to(base_context, files.root)}'")
+
+
+def _anchor(files) -> str:
+    """Where the spec's folder sits in the tree of every file read (which '..' paths may reach above
+    it): 'a/b' when files reach two levels up, '.' when none leaves the spec's folder."""
+    def ups(relative: str) -> int:
+        parts = relative.split("/")
+        return next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+
+    depth = max(map(ups, files.digests), default=0)
+    return "/".join(files.root.split(os.sep)[len(files.root.split(os.sep)) - depth:]) if depth else "."
 
 
 def _listed_entries(spec) -> tuple:
@@ -166,12 +191,12 @@ def spec_hash(data: dict, files: tuple) -> str:
 
 
 def _script(files, context, ref):
-    """An init script: read, and checked against the ignore files (the image COPYs it)."""
+    """An init script: read, and checked against the build context and its ignore files (the image COPYs it)."""
     if ref is None:
         return None
-    path, resolved = files.file(ref)
+    path, resolved = files.file(ref, context.root, context.name)
     if path:
-        context.check_copied(ref)
+        context.check_copied(ref, path)
     return resolved
 
 
@@ -182,7 +207,8 @@ def _pip_entries(spec, reader, lock) -> list:
 
     found = []
     for entry in (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ()):
-        found += reader.trees.get(entry.file.relative, ()) if entry.file and entry.file.relative else [entry]
+        included = entry.kind in ("include", "constraint") and entry.file and entry.file.relative
+        found += reader.trees.get(entry.file.relative, ()) if included else [entry]
     for ref in spec.pip.requirements if spec.pip else ():
         found += reader.trees.get(ref.relative, ())
     if lock:
@@ -199,6 +225,7 @@ class _Reader:
         self.problems: list = []
         self.requirement_files: dict = {}  # relative path -> text, in the order pip reads them
         self.trees: dict = {}  # relative path of an included file -> the PipEntries it holds (includes in place)
+        self.link_folders: dict = {}  # resolved --find-links folder -> (as written, Location), in the order met
 
     def splice_conda_file(self, path: str, conda, spec) -> tuple:
         """(the conda file's Conda section, the env merged with its variables, its notes)."""
@@ -231,13 +258,33 @@ class _Reader:
             self.problems.extend(exc.diagnostics)
             return None
 
-    def pip_entries(self, entries) -> tuple:
-        """entries with each -r/-c file resolved and read."""
-        return tuple(entry._replace(file=self.include(entry.file)) if entry.file else entry for entry in entries)
+    def pip_entries(self, entries, context) -> tuple:
+        """entries with each -r/-c file resolved and read, and each local --find-links folder resolved."""
+        resolved = []
+        for entry in entries:
+            if entry.kind == "find_links" and entry.file:
+                folder, ref = self.files.folder(entry.file)
+                if folder:
+                    self.link_folders.setdefault(folder, (entry.value, entry.where))
+                entry = entry._replace(file=ref)
+            elif entry.file:
+                entry = entry._replace(file=self.include(entry.file))
+            resolved.append(entry)
+        return tuple(resolved)
+
+    def links(self, context) -> tuple:
+        """(folder, (file, ...)) of every local --find-links folder, as paths from the spec's folder, read."""
+        from envc.common.paths import relative_to
+
+        found = []
+        for folder, (written, where) in self.link_folders.items():
+            paths = context.copy_folder(folder, written, where)
+            found.append((relative_to(folder, self.files.root), tuple(relative_to(path, self.files.root) for path in paths)))
+        return tuple(found)
 
     def include(self, ref):
         """A requirements file (an envc.core.spec.FileRef) and everything it includes, read and recorded; ref resolved."""
-        from envc.common.paths import read_bytes
+        from envc.common.paths import read_bytes, relative_to
         from envc.formats.requirements import read_requirements
 
         path, resolved = self.files.file(ref)
@@ -246,6 +293,8 @@ class _Reader:
         tree = read_requirements(path, self.files.root)
         self.problems.extend(tree.problems)
         self.trees[resolved.relative] = tree.entries
+        for folder, where in tree.links:
+            self.link_folders.setdefault(folder, (relative_to(folder, self.files.root), where))
         for relative, file in tree.files:
             content = read_bytes(file)
             self.files.record(file, sha256(content).digest())

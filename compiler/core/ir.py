@@ -12,10 +12,11 @@ from envc.common.records import Record
 
 class Header(Record):
     """directives: a base Dockerfile's parser directives (`# syntax=`), which must come first.
-    needs_context: COPY instructions read from the spec's folder. registry: the private registry the
-    base is pulled from (log in before building), or None."""
+    needs_context: COPY instructions read from the build context; context: that folder, from the spec's
+    ('.': the spec's folder). registry: the private registry the base is pulled from (log in before
+    building), or None."""
 
-    __slots__ = ("version", "name", "spec_hash", "directives", "needs_context", "registry")
+    __slots__ = ("version", "name", "spec_hash", "directives", "needs_context", "context", "registry")
 
 
 class InlineFile(Record):
@@ -80,9 +81,10 @@ class CopyFrom(Record):
 
 
 class CondaCreate(Record):
-    """The conda environment: file is written, commands run in order (create, clean), file removed."""
+    """The conda environment: file is written (None: written by WriteFile stages before), commands run in
+    order (create, clean), and the file at `cleanup` removed."""
 
-    __slots__ = ("mounts", "file", "commands")
+    __slots__ = ("mounts", "file", "commands", "cleanup")
 
 
 class Activate(Record):
@@ -107,15 +109,17 @@ class PipInstall(Record):
 
 
 class Copy(Record):
-    """A file from the build context."""
+    """Files from the build context: one source to a target path, or several into a target folder (ending in /)."""
 
-    __slots__ = ("source", "target")
+    __slots__ = ("sources", "target")
 
 
 class WriteFile(Record):
-    """A file written into the image with a mode (the init wrapper)."""
+    """A file written into the image (its folder made first), with a mode (the init wrapper) or None; or,
+    with append, lines added to it: a file too large for one instruction is written a chunk at a time."""
 
-    __slots__ = ("file", "mode")
+    __slots__ = ("file", "mode", "append")
+    _defaults = {"mode": None, "append": False}
 
 
 class Env(Record):

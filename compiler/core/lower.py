@@ -7,9 +7,11 @@ base, system, conda, pip, init files, runtime metadata; a stage with nothing to 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 
 from envc.common import image_paths as paths
+from envc.common.quoting import shell_word
 from envc.common.tools import (MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_IMAGE, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT,
                                conda_tool)
 from envc.common.version import __version__
@@ -24,6 +26,10 @@ from envc.formats.requirements import ENTRY_OPTIONS
 MICROMAMBA_CA_PATHS = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
                        "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem")
 UV_CAN_RUN = f"import sys; sys.exit(sys.version_info < {UV_MIN_PYTHON})"  # exits 0 where uv can install
+# A RUN's text reaches /bin/sh -c as one argument, which Linux caps at 128 KiB (MAX_ARG_STRLEN): files
+# that would take a RUN past INLINE_BUDGET are COPY'd, or written CHUNK_BUDGET at a time.
+INLINE_BUDGET = 96 * 1024
+CHUNK_BUDGET = 64 * 1024
 
 
 def hashed_name(spec_hash: str) -> str:
@@ -33,18 +39,18 @@ def hashed_name(spec_hash: str) -> str:
 
 def lower(inputs: Inputs) -> Image:
     spec = inputs.spec
-    base_stages, directives, base_image, platform = _base(spec.base, inputs.base_dockerfile)
+    base_stages, directives, base_image, platform = _base(spec.base, inputs.base_dockerfile, inputs.context)
     arguments = _pip_arguments(inputs)
     conda = _conda(inputs, base_image, installs_pip=bool(arguments))
     pip = _pip(inputs, arguments, has_conda=bool(conda))
-    init = _init(spec.init)
-    header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
-                    needs_context=any(isinstance(stage, Copy) for stage in init) or _copies_from_context(inputs.base_dockerfile),
-                    registry=spec.base.registry.address if spec.base.registry else None)
+    init = _init(inputs)
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
     stages = [*helpers, *base_stages, *_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init,
               *_runtime(spec, init)]
+    header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
+                    needs_context=any(isinstance(stage, Copy) for stage in stages) or _copies_from_context(inputs.base_dockerfile),
+                    context=inputs.context, registry=spec.base.registry.address if spec.base.registry else None)
     return Image(header=header, stages=tuple(stages))
 
 
@@ -56,12 +62,13 @@ def _copies_from_context(base_dockerfile) -> bool:
     return bool(context_copies(base_dockerfile))
 
 
-def _base(base, dockerfile_text) -> tuple:
-    """(stages, parser directives, the image the environment is built on, its platform or None)."""
+def _base(base, dockerfile_text, context: str) -> tuple:
+    """(stages, parser directives, the image the environment is built on, its platform or None). A base
+    Dockerfile's COPY sources are rebased from base.context to the build context (when they differ)."""
     if dockerfile_text is not None:
         from envc.core.base_dockerfile import from_images, from_platform, rebase, split_directives  # off the common path
 
-        directives, rest = split_directives(rebase(dockerfile_text, base.context))
+        directives, rest = split_directives(rebase(dockerfile_text, base.context if context == "." else "."))
         froms = from_images(rest)
         return [BaseDockerfile(text=rest.strip("\n"))], directives, froms[-1] if froms else "", from_platform(rest)
     image, address = base.image, base.registry.address if base.registry else None
@@ -121,7 +128,10 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
             defaults = () if channels else MICROMAMBA_DEFAULT_CHANNELS  # micromamba has no default channels
             create = (*solve, "micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path,
                       *(word for channel in defaults for word in ("-c", channel)))
-    stages.append(CondaCreate(mounts=mounts, file=file, commands=(*commands, create, (tool, "clean", "--all", "--yes"))))
+    written, file = _fit_one(file)
+    stages += written
+    stages.append(CondaCreate(mounts=mounts, file=file, commands=(*commands, create, (tool, "clean", "--all", "--yes")),
+                              cleanup=written[0].file.path if written else file.path))
     stages.append(Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("CONDA_PREFIX", paths.PREFIX),)))
     return stages
 
@@ -138,10 +148,10 @@ def _pip_arguments(inputs: Inputs) -> list:
         if entry.kind in ("requirement", "url", "flag"):
             groups.append((entry.value,))
         elif entry.file is not None:
-            groups.append((ENTRY_OPTIONS[entry.kind], f"{paths.CONTEXT_DIR}/{entry.file.relative}"))
+            groups.append((ENTRY_OPTIONS[entry.kind], in_context(inputs, entry.file.relative)))
         else:
             groups.append((ENTRY_OPTIONS[entry.kind], entry.value))
-    groups += [("-r", f"{paths.CONTEXT_DIR}/{ref.relative}") for ref in (spec.pip.requirements if spec.pip else ())]
+    groups += [("-r", in_context(inputs, ref.relative)) for ref in (spec.pip.requirements if spec.pip else ())]
     if inputs.lock and inputs.lock.pip_lines:
         groups.append(("-r", f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}"))
     return groups
@@ -175,13 +185,70 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
         mounts.append(Mount(kind="cache", target=paths.UV_CACHE))
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
-    texts = list(inputs.requirement_files)
+    files = [InlineFile(path=in_context(inputs, relative), lines=tuple(text.splitlines())) for relative, text in inputs.requirement_files]
     if inputs.lock and inputs.lock.pip_lines:
-        texts.append((paths.LOCK_PIP_FILE, "\n".join(inputs.lock.pip_lines) + "\n"))
-    files = tuple(InlineFile(path=f"{paths.CONTEXT_DIR}/{relative}", lines=tuple(text.splitlines())) for relative, text in texts)
-    stages.append(PipInstall(mounts=tuple(mounts), files=files, arguments=tuple(arguments), installers=installers,
-                             cleanup=paths.CONTEXT_DIR if files else None))
+        files.append(InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}", lines=inputs.lock.pip_lines))
+    provided, files, arguments = _fit(inputs, files, arguments)
+    provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
+                 for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
+    stages += provided
+    stages.append(PipInstall(mounts=tuple(mounts), files=tuple(files), arguments=tuple(arguments), installers=installers,
+                             cleanup=paths.CONTEXT_DIR if files or provided else None))
     return stages
+
+
+def _size(words) -> int:
+    """About what the words take in a RUN's text, quoted, on continued lines."""
+    return sum(len(shell_word(word)) + 10 for word in words)
+
+
+def _fit(inputs: Inputs, files: list, arguments: list) -> tuple:
+    """(stages providing files before the install, the files the install writes, its arguments), so that no
+    instruction passes INLINE_BUDGET: when the files would, the user's files inside the build context are
+    COPY'd and the others written a chunk at a time; arguments that still would go into a file too."""
+    arguments_size = sum(_size(group) for group in arguments)
+    if arguments_size + sum(_size(file.lines) for file in files) <= INLINE_BUDGET:
+        return [], files, arguments
+    stages = []
+    copied = dict(_copyable(inputs))
+    for file in files:
+        if file.path in copied:
+            stages.append(Copy(sources=(copied[file.path],), target=file.path))
+        else:
+            stages += _chunks(file)
+    if arguments_size > INLINE_BUDGET:
+        listed = InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.ARGUMENTS_FILE}", lines=tuple(" ".join(group) for group in arguments))
+        stages += _chunks(listed)
+        arguments = [("-r", listed.path)]
+    return stages, [], arguments
+
+
+def _copyable(inputs: Inputs):
+    """(in-image path, COPY source) of each requirements file inside the build context."""
+    for relative, _ in inputs.requirement_files:
+        source = _context_relative(inputs, relative)
+        if source != ".." and not source.startswith("../"):
+            yield in_context(inputs, relative), source
+
+
+def _fit_one(file: InlineFile) -> tuple:
+    """([], file) when a RUN can write it, else (the stages writing it, None)."""
+    if _size(file.lines) <= INLINE_BUDGET:
+        return [], file
+    return _chunks(file), None
+
+
+def _chunks(file: InlineFile) -> list:
+    """WriteFile stages writing the file CHUNK_BUDGET at a time."""
+    chunks, current, size = [], [], 0
+    for line in file.lines:
+        if current and size + _size((line,)) > CHUNK_BUDGET:
+            chunks.append(tuple(current))
+            current, size = [], 0
+        current.append(line)
+        size += _size((line,))
+    chunks.append(tuple(current))
+    return [WriteFile(file=InlineFile(path=file.path, lines=chunk), append=i > 0) for i, chunk in enumerate(chunks)]
 
 
 def _installers(inputs: Inputs) -> tuple:
@@ -233,13 +300,31 @@ def _upgrades(inputs: Inputs) -> tuple:
     return tuple(dict.fromkeys(names))
 
 
-def _init(init) -> list:
+def in_context(inputs: Inputs, relative: str) -> str:
+    """Where a file read from `relative` (from the spec's folder, '..' allowed) is written in the image:
+    below CONTEXT_DIR, keeping the files' layout, so the -r and -c paths inside them still resolve."""
+    return posixpath.normpath(f"{paths.CONTEXT_DIR}/{inputs.anchor}/{relative}")
+
+
+def _init(inputs: Inputs) -> list:
     """The init scripts and the wrapper that runs them before the command (envc.core.init_wrapper)."""
+    init = inputs.spec.init
     if init is None or not (init.setup or init.run):
         return []
-    stages = [Copy(source=ref.written, target=target) for ref, target in ((init.setup, paths.SETUP_SCRIPT), (init.run, paths.RUN_SCRIPT))
-              if ref is not None]
+    stages = [Copy(sources=(_copy_source(inputs, ref),), target=target)
+              for ref, target in ((init.setup, paths.SETUP_SCRIPT), (init.run, paths.RUN_SCRIPT)) if ref is not None]
     return stages + [WriteFile(file=InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755")]
+
+
+def _copy_source(inputs: Inputs, ref) -> str:
+    """A COPY source: as written when the build context is the spec's folder, else from the build context."""
+    return ref.written if inputs.context == "." else _context_relative(inputs, ref.relative)
+
+
+def _context_relative(inputs: Inputs, relative: str) -> str:
+    """A path from the spec's folder, seen from the build context ('../' when outside it)."""
+    root = os.path.realpath(inputs.spec.root)
+    return os.path.relpath(os.path.join(root, relative), os.path.join(root, inputs.context)).replace(os.sep, "/")
 
 
 def _runtime(spec, init) -> list:

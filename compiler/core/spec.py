@@ -212,8 +212,8 @@ class _Builder:
                 entries.append(item)
             elif not options:
                 self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
-            elif item.kind in ("include", "constraint"):
-                entries.append(item._replace(file=self.file(at, folder, item.value)))
+            elif item.kind in ("include", "constraint") or item.kind == "find_links" and "://" not in item.value:
+                entries.append(item._replace(file=self.file(at, folder, item.value)))  # a local folder of archives, for find_links
             elif installer == "uv" and (item.kind == "use_feature" or item.value in UV_UNSUPPORTED_FLAGS):
                 self.problems.append(error(where, "uv has no equivalent of this pip option: set pip.installer: pip, or drop the option"))
             else:

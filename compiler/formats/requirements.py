@@ -93,20 +93,21 @@ class RequirementsTree(Record):
 
     entries: every PipEntry of the file and of the files it includes, in pip's reading order.
     files: (posix path relative to the spec's folder, resolved path), in include order.
+    links: (resolved folder, Location) of each local folder a --find-links line names (relative to its file).
     """
 
-    __slots__ = ("entries", "files", "problems")
+    __slots__ = ("entries", "files", "problems", "links")
 
 
 def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     """Parse a requirements file, following -r/-c includes (relative to the including file).
 
-    path and root are resolved paths, path inside root.
+    path and root (the spec's folder) are resolved paths; files are named by their path from root.
     """
-    from envc.common.paths import relative_to, resolve_inside
+    from envc.common.paths import relative_to, resolve
     from envc.common.quoting import unrepresentable
 
-    lines, files, problems = [], [(relative_to(path, root), path)], []
+    lines, files, problems, links = [], [(relative_to(path, root), path)], [], []
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     for number, raw in enumerate(text.splitlines(), 1):
@@ -120,9 +121,13 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 problems.append(item)
                 continue
             lines.append(item)
+            if item.kind == "find_links" and "://" not in item.value:
+                folder, problem = resolve(os.path.join(os.path.dirname(path), item.value), item.value, folder=True)
+                problems.extend([error(where, problem)] if problem else [])
+                links.extend([(folder, where)] if folder else [])
             if item.kind not in ("include", "constraint"):
                 continue
-            target, problem = resolve_inside(os.path.join(os.path.dirname(path), item.value), root, item.value)
+            target, problem = resolve(os.path.join(os.path.dirname(path), item.value), item.value)
             if problem:
                 problems.append(error(where, problem))
             elif target in chain + (path,):
@@ -132,7 +137,8 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 lines.extend(nested.entries)
                 files.extend(f for f in nested.files if f not in files)
                 problems.extend(nested.problems)
-    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems))
+                links.extend(nested.links)
+    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems), links=tuple(links))
 
 
 def from_requirements(path: str) -> Document:

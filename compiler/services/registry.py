@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -48,7 +49,9 @@ def resolve(reference: str):
         return None
     known = versions(match["name"])
     version = match["version"] or (known[-1] if known else None)
-    return os.path.join(root(), match["name"], version, SPEC_FILE) if version in known else None
+    if version not in known:
+        return None
+    return os.path.join(root(), match["name"], version, record(match["name"], version).get("spec", SPEC_FILE))
 
 
 def resolve_source(spec: str) -> str:
@@ -82,36 +85,40 @@ def register(source: str, version: str | None = None) -> tuple:
     if version is not None and version in versions(name):
         raise SpecError([error(Location(display_name(source)), f"{name}:{version} is already registered with other "
                                                                "content: register under a new version")])
-    if SPEC_FILE in {relative for relative, _ in inputs.files}:
+    # The snapshot keeps every file at its place relative to the spec: the spec's folder sits at `anchor`
+    # in it, so files read from '..' stay inside the snapshot.
+    spec_path = posixpath.normpath(f"{inputs.anchor}/{SPEC_FILE}")
+    if spec_path in {posixpath.normpath(f"{inputs.anchor}/{relative}") for relative, _ in inputs.files}:
         raise SpecError([error(Location(display_name(source)), f"reads a file named {SPEC_FILE}, which a snapshot keeps for its spec: rename it")])
     os.makedirs(os.path.join(root(), name), exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".staging-", dir=os.path.join(root(), name))
     try:
         folder = os.path.realpath(inputs.spec.root)
         for relative, read_as in inputs.files:
-            path = os.path.join(staging, relative)
+            path = os.path.join(staging, posixpath.normpath(f"{inputs.anchor}/{relative}"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
             shutil.copyfile(os.path.join(folder, relative), path)
             if file_digest(path) != read_as:
                 raise SpecError([error(Location(display_name(os.path.join(folder, relative))),
                                        "changed while it was being registered: register again")])
+        os.makedirs(os.path.dirname(os.path.join(staging, spec_path)), exist_ok=True)
         if input_kind(source) == "envc":  # the user's own text, comments included
-            shutil.copyfile(source, os.path.join(staging, SPEC_FILE))
+            shutil.copyfile(source, os.path.join(staging, spec_path))
         else:
-            with open(os.path.join(staging, SPEC_FILE), "w", encoding="utf-8") as handle:
+            with open(os.path.join(staging, spec_path), "w", encoding="utf-8") as handle:
                 handle.write(spec_text(data, f"Registered by envc {__version__} from {display_name(source)}."))
-        return name, _publish(staging, name, version, digest, display_name(source)), True
+        return name, _publish(staging, name, version, digest, display_name(source), spec_path), True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(staging: str, name: str, version: str | None, digest: str, source: str) -> str:
+def _publish(staging: str, name: str, version: str | None, digest: str, source: str, spec_path: str) -> str:
     """Rename the staged snapshot into place: atomic, and a concurrent register takes the next number."""
     while True:
         numbers = [int(v) for v in versions(name) if v.isdigit()]
         chosen = version or str(max(numbers, default=0) + 1)
         with open(os.path.join(staging, RECORD_FILE), "w", encoding="utf-8") as handle:
-            json.dump({"name": name, "version": chosen, "spec_hash": digest, "source": source}, handle, indent=2)
+            json.dump({"name": name, "version": chosen, "spec_hash": digest, "source": source, "spec": spec_path}, handle, indent=2)
         try:
             os.rename(staging, os.path.join(root(), name, chosen))
             return chosen
