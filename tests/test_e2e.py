@@ -292,6 +292,13 @@ if [ -n "${ENVC_TEST_FAIL_SETUP:-}" ]; then
   echo "setup: failing on purpose" >&2
   exit 3
 fi
+if [ -n "${ENVC_TEST_KILL_WRAPPER:-}" ]; then
+  # As the OOM killer or a node preemption would: the wrapper (our parent) dies outright,
+  # before it can mark setup as failed.
+  echo "setup: killing the wrapper (pid $PPID) with SIGKILL" >&2
+  kill -9 "$PPID"
+  exit 0
+fi
 mkdir -p /tmp/envc-test
 echo "setup ran (pid $$)" >> /tmp/envc-test/setup.log
 sleep 1
@@ -519,6 +526,42 @@ def test_init_mpirun_setup_failure(mpi_image, engine_env):
     assert proc.returncode != 0
     assert _records(proc.stdout) == []
     assert "setup: failing on purpose" in proc.stderr
+
+
+# Each rank is the wrapper under a shell that reports how it ended: "EXIT rank status start end".
+# The shell also stands for a launcher that does not tear the job down when one process dies
+# (srun without --kill-on-bad-exit, a fault-tolerant launcher): plain mpirun would kill the other
+# ranks as soon as rank 0's wrapper died, and they would never wait at all.
+MPIRUN_EACH_RANK = r"""
+mpirun --allow-run-as-root --oversubscribe -np 4 sh -c '
+  start=$(date +%s.%N)
+  "$0" "$@"
+  status=$?
+  echo "EXIT $OMPI_COMM_WORLD_LOCAL_RANK $status $start $(date +%s.%N)"' "$0" "$@"
+echo "EXIT mpirun $? 0 0"
+"""
+SETUP_TIMEOUT = 3
+
+
+def test_init_mpirun_rank_0_killed_during_setup(mpi_image, engine_env):
+    """Rank 0's wrapper is SIGKILLed inside init.setup, so no marker ever says done or failed: the
+    other ranks give up after ENVC_SETUP_TIMEOUT seconds, non-zero, naming the variable."""
+    argv = ["sh", "-c", MPIRUN_EACH_RANK, WRAPPER, *_command(mpi_image, engine_env)]
+    extra = ["--entrypoint", "", "-e", "ENVC_TEST_KILL_WRAPPER=1", "-e", f"ENVC_SETUP_TIMEOUT={SETUP_TIMEOUT}"]
+    proc = run(mpi_image, argv, engine_env, extra, timeout=120)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    ends = {m[1]: (int(m[2]), float(m[4]) - float(m[3]))
+            for m in re.finditer(r"^EXIT (\S+) (\d+) (\S+) (\S+)$", proc.stdout, re.M)}
+    assert set(ends) == {"0", "1", "2", "3", "mpirun"}, proc.stdout
+    assert ends["0"][0] == 128 + 9, ends  # rank 0's wrapper died of SIGKILL
+    assert "setup: killing the wrapper" in proc.stderr
+    for rank in "123":
+        status, seconds = ends[rank]
+        assert status == 124, (rank, ends, proc.stderr)
+        assert SETUP_TIMEOUT <= seconds < SETUP_TIMEOUT + 5, (rank, ends)
+    assert proc.stderr.count(f"gave up after ENVC_SETUP_TIMEOUT={SETUP_TIMEOUT} seconds") == 3, proc.stderr
+    assert "init.setup on local rank 0 neither finished nor failed" in proc.stderr
+    assert _records(proc.stdout) == []  # no rank ran the command
 
 
 # ---------------------------------------------------------------------------------------------
