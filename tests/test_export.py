@@ -11,15 +11,14 @@ GOLDEN = REPO / "golden"
 
 def pip_and_conda_steps(dockerfile: str) -> list:
     """The lines of the conda and pip install steps: what an export must carry over exactly."""
-    lines, keep = [], False
+    instructions = []
     for line in dockerfile.splitlines():
-        if line.startswith("RUN "):
-            keep = "envc-environment.yml" in line or "pip install" in line or "mkdir -p /opt/envc/context" in line
-        elif not line.startswith((" ", "\t")):
-            keep = False
-        if keep:
-            lines.append(line)
-    return lines
+        if line.startswith((" ", "\t")) and instructions:
+            instructions[-1].append(line)
+        else:
+            instructions.append([line])
+    return [line for lines in instructions if lines[0].startswith("RUN ")
+            and any(marker in "\n".join(lines) for marker in ("envc-environment.yml", "pip install")) for line in lines]
 
 
 @pytest.fixture

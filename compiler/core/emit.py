@@ -144,6 +144,14 @@ def _pip_install(stage: ir.PipInstall) -> list:
     every layer; an argument group (an option and its value, or a requirement) per line. With
     several installers the arguments are set once (`set --`) and the first whose test passes runs."""
     run = "RUN " + "".join(_mount(mount) + " " for mount in stage.mounts)
+    lines = _install(stage, run)
+    if not stage.before:
+        return lines
+    return [run + _command(stage.before[0]) + " \\", *(f" && {_command(words)} \\" for words in stage.before[1:]),
+            " && " + lines[0][len(run):], *lines[1:]]
+
+
+def _install(stage: ir.PipInstall, run: str) -> list:
     groups = [ITEM + _command(group) for group in stage.arguments]
     if len(stage.installers) == 1:
         install, tail = [_command(stage.installers[0].command) + " \\", *(group + " \\" for group in groups)], []

@@ -44,7 +44,8 @@ _RANK = "".join("${" + name + ":-" for name in LOCAL_RANK_VARIABLES) + "0" + "}"
 # per node (local rank 0) while the other ranks wait, at most ENVC_SETUP_TIMEOUT seconds; a
 # failed setup stops every rank instead of letting them run on a half-prepared node; run is
 # sourced so its exports reach the command, which then replaces the shell (signals reach it
-# directly). Conda activation comes first, so setup, run and the command all see it.
+# directly). Conda activation comes first, so setup, run and the command all see it. With no
+# command (an ENTRYPOINT replaces the base image's CMD), it starts a shell, as most bases' CMD does.
 # Markers are per launch (the launcher's job id, else the parent process and its start
 # time), so a second launch in the same container never trusts the previous one's.
 WRAPPER = r"""#!/bin/sh
@@ -80,6 +81,7 @@ if [ -f @SETUP_SCRIPT@ ]; then
   fi
 fi
 if [ -f @RUN_SCRIPT@ ]; then . @RUN_SCRIPT@; fi
+if [ "$#" = 0 ]; then if command -v bash >/dev/null; then set -- bash; else set -- sh; fi; fi
 exec "$@"
 """
 for _key, _value in (("@ACTIVATE@", paths.ACTIVATE), ("@SETUP_MARKER@", paths.SETUP_MARKER),

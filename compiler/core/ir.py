@@ -101,11 +101,13 @@ class Run(Record):
 
 
 class PipInstall(Record):
-    """One install layer: the files are written, the installer runs with every argument group, and
-    the files' folders are removed. mounts: RUN --mount options (a netrc secret, the installer's cache).
-    installers: one Installer, or several tried in order by their conditions (decided at build time)."""
+    """One install layer: the commands in `before` run (conda activation), the files are written, the
+    installer runs with every argument group, and the files' folders are removed. mounts: RUN --mount
+    options (a netrc secret, the installer's cache). installers: one Installer, or several tried in
+    order by their conditions (decided at build time)."""
 
-    __slots__ = ("mounts", "files", "arguments", "installers", "cleanup")
+    __slots__ = ("mounts", "before", "files", "arguments", "installers", "cleanup")
+    _defaults = {"before": ()}
 
 
 class Copy(Record):

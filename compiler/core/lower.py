@@ -15,7 +15,7 @@ from envc.common.quoting import shell_word
 from envc.common.tools import (MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_IMAGE, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT,
                                conda_tool)
 from envc.common.version import __version__
-from envc.core.init_wrapper import WRAPPER
+from envc.core.init_wrapper import ACTIVATE, WRAPPER
 from envc.core.inputs import Inputs, python_generation
 from envc.core.ir import (Activate, Apt, BaseDockerfile, Cmd, Copy, CondaCreate, CopyFrom, Entrypoint, Env, From, Header,
                           Helper, Image, InlineFile, Installer, Labels, Mount, PipInstall, Raw, Run, WriteFile)
@@ -43,11 +43,11 @@ def lower(inputs: Inputs) -> Image:
     arguments = _pip_arguments(inputs)
     conda = _conda(inputs, base_image, installs_pip=bool(arguments))
     pip = _pip(inputs, arguments, has_conda=bool(conda))
-    init = _init(inputs)
+    init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
     stages = [*helpers, *base_stages, *_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init,
-              *_runtime(spec, init)]
+              *_runtime(spec, wrapped=bool(init or conda))]
     header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
                     needs_context=any(isinstance(stage, Copy) for stage in stages) or _copies_from_context(inputs.base_dockerfile),
                     context=inputs.context, registry=spec.base.registry.address if spec.base.registry else None)
@@ -133,6 +133,9 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
     stages.append(CondaCreate(mounts=mounts, file=file, commands=(*commands, create, (tool, "clean", "--all", "--yes")),
                               cleanup=written[0].file.path if written else file.path))
     stages.append(Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("CONDA_PREFIX", paths.PREFIX),)))
+    # PATH and CONDA_PREFIX are not all of conda's activation: packages' activate.d scripts and env_vars.d
+    # (JAVA_HOME, GDAL_DATA, CC...) run in the pip step and, through the wrapper, in every process.
+    stages += [WriteFile(file=InlineFile(path=paths.ACTIVATE, lines=tuple(ACTIVATE.splitlines())), mode="0644"), _wrapper()]
     return stages
 
 
@@ -192,8 +195,8 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
                  for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
     stages += provided
-    stages.append(PipInstall(mounts=tuple(mounts), files=tuple(files), arguments=tuple(arguments), installers=installers,
-                             cleanup=paths.CONTEXT_DIR if files or provided else None))
+    stages.append(PipInstall(mounts=tuple(mounts), before=() if not has_conda else ((".", paths.ACTIVATE),), files=tuple(files),
+                             arguments=tuple(arguments), installers=installers, cleanup=paths.CONTEXT_DIR if files or provided else None))
     return stages
 
 
@@ -306,14 +309,19 @@ def in_context(inputs: Inputs, relative: str) -> str:
     return posixpath.normpath(f"{paths.CONTEXT_DIR}/{inputs.anchor}/{relative}")
 
 
-def _init(inputs: Inputs) -> list:
-    """The init scripts and the wrapper that runs them before the command (envc.core.init_wrapper)."""
+def _init(inputs: Inputs, has_conda: bool) -> list:
+    """The init scripts and the wrapper that runs them before the command (envc.core.init_wrapper); a
+    conda environment has the wrapper already."""
     init = inputs.spec.init
     if init is None or not (init.setup or init.run):
         return []
     stages = [Copy(sources=(_copy_source(inputs, ref),), target=target)
               for ref, target in ((init.setup, paths.SETUP_SCRIPT), (init.run, paths.RUN_SCRIPT)) if ref is not None]
-    return stages + [WriteFile(file=InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755")]
+    return stages + ([] if has_conda else [_wrapper()])
+
+
+def _wrapper() -> WriteFile:
+    return WriteFile(file=InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755")
 
 
 def _copy_source(inputs: Inputs, ref) -> str:
@@ -327,14 +335,15 @@ def _context_relative(inputs: Inputs, relative: str) -> str:
     return os.path.relpath(os.path.join(root, relative), os.path.join(root, inputs.context)).replace(os.sep, "/")
 
 
-def _runtime(spec, init) -> list:
-    """Metadata last: the cheapest to change, as no layer follows it."""
+def _runtime(spec, wrapped: bool) -> list:
+    """Metadata last: the cheapest to change, as no layer follows it. wrapped: the init wrapper is the
+    ENTRYPOINT (init scripts, or a conda environment to activate)."""
     stages = []
     if spec.env:
         stages.append(Env(variables=tuple(sorted(spec.env))))
     if spec.labels:
         stages.append(Labels(labels=tuple(sorted(spec.labels))))
-    if init:
+    if wrapped:
         stages.append(Entrypoint(command=(paths.WRAPPER,)))
     if spec.init and spec.init.command:
         stages.append(Cmd(command=spec.init.command))
