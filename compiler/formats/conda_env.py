@@ -1,29 +1,266 @@
-"""Reader of conda environment.yml files (name, channels, dependencies with a pip: list, variables)."""
+"""Reader of conda environment.yml files (name, channels, dependencies with a pip: list, variables).
+
+Files written for conda-lock are read too: its keys are ignored with a warning, as conda ignores
+every section it does not know, and its `# [linux64]` selectors are applied for the image's platform.
+"""
 from __future__ import annotations
 
-from envc.common.diagnostics import SpecError, did_you_mean, error, warning
+import re
+
+from envc.common.diagnostics import Location, SpecError, closest, error, warning
 from envc.common.image_paths import PREFIX
 from envc.common.paths import stem
 from envc.core.document import Document, environment_name, remap
 
 CONDA_KEYS = {"name", "channels", "dependencies", "variables", "prefix"}
+USED_KEYS = CONDA_KEYS - {"prefix"}  # the keys that change what envc builds
+# conda-lock's keys (conda_lock/src_parser/environment_yaml.py) and why envc, like conda, ignores each.
+CONDA_LOCK_KEYS = {
+    "platforms": "conda-lock's list of platforms to lock for: envc ignores it, as conda does, and builds for {platform}",
+    "allow-pypi-requests": "conda-lock's switch for resolving pip packages on PyPI: envc ignores it, as conda does; "
+                           "pip installs from PyPI unless the pip: list names an index (- --index-url URL)",
+    "pip-repositories": "conda-lock's extra pip indexes: envc ignores them, as conda does, so pip does not search them: "
+                        "add `- --extra-index-url URL` to the pip: list instead",
+    "category": "conda-lock's category of these dependencies: envc ignores it, as conda does, and installs every dependency",
+}
+# conda-lock's selectors: one name from this table, per platform (conda_lock/src_parser/selectors.py).
+SELECTORS = {
+    "linux-64": {"linux64", "unix", "linux"},
+    "linux-aarch64": {"aarch64", "unix", "linux"},
+    "linux-ppc64le": {"ppc64le", "unix", "linux"},
+    "linux-s390x": {"s390x", "unix", "linux"},
+    "osx-64": {"osx64", "osx", "unix"},
+    "osx-arm64": {"arm64", "osx", "unix"},
+    "win-64": {"win", "win64"},
+}
+SELECTOR_NAMES = set().union(*SELECTORS.values())
+# conda-build's platform names (define-metadata.html#preprocessing-selectors) and those true on each platform.
+PLATFORM_NAMES = {"linux", "linux32", "linux64", "unix", "osx", "osx64", "arm64", "win", "win32", "win64", "x86",
+                  "x86_64", "aarch64", "ppc64le", "s390x", "armv6l", "armv7l"}
+TRUE_NAMES = {
+    "linux-64": {"linux", "linux64", "unix", "x86", "x86_64"},
+    "linux-aarch64": {"linux", "unix", "aarch64"},
+    "linux-ppc64le": {"linux", "unix", "ppc64le"},
+    "linux-s390x": {"linux", "unix", "s390x"},
+}
+_SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
 
-def from_conda(doc: Document) -> Document:
-    """A conda environment.yml: name/channels/dependencies (with pip:), variables -> env."""
-    problems = []
+def from_conda(doc: Document, platform: str = "linux-64", text: str | None = None) -> Document:
+    """A conda environment.yml: name/channels/dependencies (with pip:), variables -> env.
+
+    platform: the conda platform the image runs (linux-64, linux-aarch64, ...), for selectors.
+    text: the file's text when the caller has it (else it is read again from doc.path).
+
+    Unknown top-level keys: conda drops them with a warning ("EnvironmentSectionNotValid ... will be
+    ignored") and so does envc, with a located warning, so files written for conda-lock and other tools
+    compile. The exception is a key that looks like a misspelling of a key envc uses (`dependancies`,
+    `chanels`, `variable`): ignoring it would build a different environment than the one the author
+    wrote down, silently, so that is an error with a did-you-mean. A misspelling of a key that is
+    ignored anyway (`prefx`, `platfroms`) stays a warning: ignoring it changes nothing.
+    """
+    problems, notes = [], []
     for key in doc.data:
-        if key not in CONDA_KEYS:
-            problems.append(error(doc.key_at((key,)), f"unknown key '{key}' in a conda environment file{did_you_mean(key, CONDA_KEYS)}"))
+        if key in CONDA_KEYS:
+            continue
+        where = doc.key_at((key,))
+        if key in CONDA_LOCK_KEYS:
+            message = f"'{key}' is {CONDA_LOCK_KEYS[key].format(platform=platform)}"
+            if key == "platforms" and isinstance(doc.data[key], list) and platform not in doc.data[key]:
+                message += f", which the list does not name: check that the file is meant for {platform}"
+            notes.append(warning(where, message))
+            continue
+        match = closest(key.lower(), CONDA_KEYS | set(CONDA_LOCK_KEYS))
+        if match in USED_KEYS:
+            problems.append(error(where, f"unknown key '{key}' in a conda environment file (did you mean '{match}'?): conda would "
+                                         "ignore it and build a different environment, so envc refuses it: correct the key"))
+        else:
+            hint = f" (did you mean '{match}'? envc ignores that too)" if match else ""
+            notes.append(warning(where, f"unknown key '{key}' in a conda environment file{hint}: ignored, as conda ignores it"))
     if problems:
         raise SpecError(problems)
-    notes = []
     if "prefix" in doc.data:
         notes.append(warning(doc.key_at(("prefix",)), f"'prefix' is ignored: envc installs the environment at {PREFIX} inside the image"))
+    doc = _apply_selectors(doc, platform, text, notes)
     conda = {k: doc.data[k] for k in ("channels", "dependencies") if k in doc.data}
     data = {"name": environment_name(doc.data.get("name"), stem(doc.path)), "conda": conda}
     moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
     if "variables" in doc.data:
         data["env"] = doc.data["variables"]
         moves[("variables",)] = ("env",)
-    return remap(doc, data, moves, tuple(notes))
+    return remap(doc, data, moves, tuple(sorted(notes)))
+
+
+def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Document:
+    """doc without the channels, dependencies and pip lines whose `# [selector]` comment leaves them out on platform.
+
+    conda and micromamba read these comments as plain YAML comments and install every line on every
+    platform; conda-lock keeps a line when the bracket holds one name of its table for the platform
+    and drops it otherwise (`# [not win]` and `# [linux and x86_64]` everywhere). envc applies the
+    table as conda-lock does; other expressions over platform names it evaluates as conda-build
+    would (what the author meant, where conda-lock would drop the line); anything else (`# [py<38]`)
+    cannot be decided here, so the line is installed, as conda installs it. Both are warnings.
+    """
+    items = []  # (path, value) of every list item a selector can apply to
+    for key in ("channels", "dependencies"):
+        if isinstance(doc.data.get(key), list):
+            for i, item in enumerate(doc.data[key]):
+                items.append(((key, i), item))
+                pip = item.get("pip") if isinstance(item, dict) else None
+                items += [((key, i, "pip", j), line) for j, line in enumerate(pip)] if isinstance(pip, list) else []
+    if not items:
+        return doc
+    if text is None:
+        from envc.core.yaml_source import read_text
+
+        try:
+            text = read_text(doc.path)
+        except (SpecError, OSError):
+            return doc
+    lines = _LINE_BREAK.split(text)
+    dropped = set()
+    for path, item in items:
+        where = doc.at(path)
+        if path not in doc.locations or not 0 < where.line <= len(lines):
+            continue
+        line = lines[where.line - 1]
+        comment = _comment(line, where.col - 1)
+        found = _SELECTOR.match(line, comment) if comment is not None else None
+        if found is None:
+            continue
+        at = Location(where.file, where.line, comment + 1)
+        condition = found.group(1)
+        if isinstance(item, dict):
+            notes.append(warning(at, f"selector [{condition}] on the pip: entry is not applied: put it on each pip line"))
+            continue
+        keep = _keep(at, f"'{item}'", condition, platform, notes)
+        if not keep:
+            dropped.add(path)
+    return _without(doc, dropped) if dropped else doc
+
+
+def _keep(at: Location, what: str, condition: str, platform: str, notes: list) -> bool:
+    """Whether the line with this selector is installed on platform (warnings appended to notes)."""
+    if condition in SELECTOR_NAMES:  # conda-lock's own form
+        if condition in SELECTORS.get(platform, ()):
+            return True
+        notes.append(warning(at, f"{what} is left out: its selector [{condition}] does not match {platform} "
+                                 "(conda-lock's selectors; conda itself would install it everywhere)"))
+        return False
+    value = _evaluate(condition, TRUE_NAMES.get(platform, set()))
+    if value is None:
+        notes.append(warning(at, f"selector [{condition}] is not a platform selector: envc installs {what}, as conda does "
+                                 "(conda-lock would leave it out on every platform): remove the package or the comment"))
+        return True
+    verdict = "installs" if value else "leaves out"
+    notes.append(warning(at, f"selector [{condition}] is not a single name conda-lock reads, such as [linux64] or [unix] (conda-lock "
+                             f"leaves the line out on every platform; conda ignores selectors): envc evaluates it as conda-build "
+                             f"does and {verdict} {what} on {platform}"))
+    return value
+
+
+def _evaluate(condition: str, true_names: set):
+    """True/False for an expression of platform names with and/or/not and parentheses, None for anything else."""
+    tokens = re.findall(r"\w+|\S", condition)
+    if not tokens or any(t not in PLATFORM_NAMES and t not in ("and", "or", "not", "(", ")") for t in tokens):
+        return None
+    position = 0
+
+    def peek():
+        return tokens[position] if position < len(tokens) else None
+
+    def take():
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def either():
+        value = both()
+        while peek() == "or":
+            take()
+            value = both() or value
+        return value
+
+    def both():
+        value = negation()
+        while peek() == "and":
+            take()
+            value = negation() and value
+        return value
+
+    def negation():
+        if peek() == "not":
+            take()
+            return not negation()
+        token = take() if peek() is not None else None
+        if token == "(":
+            value = either()
+            if peek() != ")":
+                raise ValueError
+            take()
+            return value
+        if token in PLATFORM_NAMES:
+            return token in true_names
+        raise ValueError
+
+    try:
+        value = either()
+    except ValueError:
+        return None
+    return value if position == len(tokens) else None
+
+
+def _comment(line: str, start: int):
+    """Index of the `#` of the YAML comment after the scalar starting at start (0-based), or None."""
+    if 0 < start <= len(line) and line[start - 1] in "'\"":  # a quoted scalar: its text ends at the closing quote
+        quote, i = line[start - 1], start
+        while i < len(line):
+            if quote == "'" and line[i] == "'" and line[i + 1:i + 2] == "'":
+                i += 2
+            elif quote == '"' and line[i] == "\\":
+                i += 2
+            elif line[i] == quote:
+                break
+            else:
+                i += 1
+        start = i + 1
+    found = re.search(r"(?:^|\s)#", line[start:])
+    return None if found is None else start + found.end() - 1
+
+
+def _without(doc: Document, dropped: set) -> Document:
+    """doc without the list items at the dropped paths: later items move up, and their locations with them."""
+    from bisect import bisect_left
+
+    by_list = {}  # path of a list -> the sorted indexes dropped from it
+    for path in sorted(dropped):
+        by_list.setdefault(path[:-1], []).append(path[-1])
+
+    def renumber(path):
+        out = []
+        for n, step in enumerate(path):
+            if isinstance(step, int) and not isinstance(step, bool) and path[:n] in by_list:
+                if path[:n + 1] in dropped:
+                    return None
+                step -= bisect_left(by_list[path[:n]], step)
+            out.append(step)
+        return tuple(out)
+
+    def table(old):
+        new = {}
+        for path, value in old.items():
+            path = renumber(path)
+            if path is not None:
+                new[path] = value
+        return new
+
+    def copy(value, path):
+        if isinstance(value, list):
+            return [copy(v, path + (i,)) for i, v in enumerate(value) if path + (i,) not in dropped]
+        if isinstance(value, dict):
+            return {k: copy(v, path + (k,)) for k, v in value.items()}
+        return value
+
+    return doc._replace(data=copy(doc.data, ()), locations=table(doc.locations), key_locations=table(doc.key_locations),
+                        raw_scalars=table(doc.raw_scalars))

@@ -10,7 +10,7 @@ import os
 
 from envc.common.diagnostics import Location, SpecError, did_you_mean, error
 from envc.core.document import Document, display_name
-from envc.core.yaml_source import load_yaml
+from envc.core.yaml_source import load_yaml, read_text
 
 ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
 CONDA_LIKE_KEYS = {"channels", "dependencies", "variables", "prefix"}
@@ -34,7 +34,8 @@ def load(path) -> Document:
         from envc.formats.requirements import from_requirements
 
         return from_requirements(path)
-    doc = load_yaml(path)
+    text = read_text(path)
+    doc = load_yaml(path, text)
     kind = yaml_kind(doc.data)
     if kind == "azureml-v2":
         from envc.formats.azureml import from_azureml_v2
@@ -47,7 +48,7 @@ def load(path) -> Document:
     if kind == "conda":
         from envc.formats.conda_env import from_conda
 
-        return from_conda(doc)
+        return from_conda(doc, text=text)  # a conda file given directly is for linux-64, conda's and Azure ML's platform
     return doc
 
 

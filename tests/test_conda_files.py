@@ -1,0 +1,309 @@
+"""Conda files other tools wrote: conda-lock's keys and selectors in environment.yml (issue 12 item 8),
+the `# pip` lines of explicit locks (item 3), and the check of every explicit lock line (item 17).
+
+Real files come from tests/realworld (conda-lock's and scikit-learn's own test files, see its README);
+made-up edge cases from tests/data/conda or written here.
+"""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_envc
+from envc.common.diagnostics import SpecError
+from envc.core.yaml_source import load_yaml
+from envc.formats.conda_env import from_conda
+from envc.formats.conda_lock import conda_platform, read_explicit, read_lock
+
+REAL = REPO / "tests" / "realworld"
+CONDA_LOCK_TESTS = REAL / "conda__conda-lock" / "tests"
+SKLEARN_LOCK = REAL / "scikit-learn__scikit-learn" / "build_tools" / "azure" / "pylatest_pip_openblas_pandas_linux-64_conda.lock"
+DATA = REPO / "tests" / "data" / "conda"
+URL = "https://conda.anaconda.org/conda-forge/linux-64/python-3.11.6-hab00c5b_0_cpython.conda"
+MD5 = "b0dfbe2fcbfdb097d321bfd50ecddab1"
+SHA = "5398ebae6a1ccbfd3f76361eac75f3ac071527a8072627c4bf9008c689034f48"
+
+
+def compile_file(path, capsys, *extra):
+    """(exit code, Dockerfile, stderr) of `envc compile` on path, run from its folder."""
+    path = Path(path)
+    return run_envc(["compile", path.name, "--no-cache", *extra], path.parent, capsys)
+
+
+def conda_doc(path, platform="linux-64"):
+    return from_conda(load_yaml(str(path)), platform)
+
+
+def dependencies(doc):
+    """(conda packages, pip lines) of a read conda file."""
+    items = doc.data["conda"].get("dependencies", [])
+    pip = [line for item in items if isinstance(item, dict) for line in item["pip"]]
+    return [item for item in items if not isinstance(item, dict)], pip
+
+
+# Item 8: keys other tools add -------------------------------------------------------------------
+
+@pytest.mark.parametrize("folder, file, key, line", [
+    ("test-install-with-pip-deps", "environment.yml", "platforms", 7),
+    ("test-pip-repositories", "environment.yaml", "pip-repositories", 3),
+    ("test-env-yaml-allow-pypi-requests", "env.explicit.yml", "allow-pypi-requests", 3),
+])
+def test_real_conda_lock_files_compile_with_a_located_warning_for_the_conda_lock_key(folder, file, key, line, capsys):
+    code, out, err = compile_file(CONDA_LOCK_TESTS / folder / file, capsys)
+    assert code == 0, err
+    assert f"{file}:{line}:1: warning: '{key}' is conda-lock's " in err
+    assert "as conda does" in err and "FROM " in out
+
+
+def test_pip_repositories_warning_says_how_to_reach_the_index(capsys):
+    _, _, err = compile_file(CONDA_LOCK_TESTS / "test-pip-repositories" / "environment.yaml", capsys)
+    assert "add `- --extra-index-url URL` to the pip: list" in err
+
+
+def test_platforms_that_leave_out_the_image_platform_say_so(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nplatforms: [osx-arm64, win-64]\n")
+    code, _, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0
+    assert "environment.yml:2:1: warning: 'platforms' is conda-lock's list of platforms to lock for" in err
+    assert "which the list does not name: check that the file is meant for linux-64" in err
+
+
+def test_category_and_an_unknown_key_are_ignored_with_warnings(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("category: dev\ndependencies: [python=3.11]\nrepo2docker: {}\nprefx: /opt/x\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0 and '"python=3.11"' in out
+    assert "environment.yml:1:1: warning: 'category' is conda-lock's category of these dependencies" in err
+    assert "environment.yml:3:1: warning: unknown key 'repo2docker' in a conda environment file: ignored, as conda ignores it" in err
+    assert ("environment.yml:4:1: warning: unknown key 'prefx' in a conda environment file (did you mean 'prefix'? "
+            "envc ignores that too): ignored") in err
+
+
+@pytest.mark.parametrize("key, meant", [("dependancies", "dependencies"), ("chanels", "channels"), ("variable", "variables"),
+                                        ("DEPENDENCIES", "dependencies"), ("nmae", "name")])
+def test_a_misspelt_key_that_envc_uses_is_an_error_with_did_you_mean(key, meant, tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text(f"channels: [conda-forge]\n{key}: [python=3.11]\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 2 and out == ""
+    assert (f"environment.yml:2:1: error: unknown key '{key}' in a conda environment file (did you mean '{meant}'?): "
+            "conda would ignore it and build a different environment, so envc refuses it") in err
+
+
+def test_real_selectors_leave_out_the_other_platforms_packages(capsys):
+    path = CONDA_LOCK_TESTS / "test-env-filter-platform" / "environment.yml"
+    code, out, err = compile_file(path, capsys)
+    assert code == 0, err
+    assert '"gcc_linux-64>=6"' in out and '"python <3.11"' in out
+    assert "clang_osx" not in out
+    assert "environment.yml:5:22: warning: 'clang_osx-arm64' is left out: its selector [arm64] does not match linux-64" in err
+    assert "environment.yml:6:19: warning: 'clang_osx-64' is left out: its selector [osx64] does not match linux-64" in err
+
+
+def test_real_selector_on_a_pip_line_follows_the_image_platform():
+    path = CONDA_LOCK_TESTS / "test-pip-with-platform-selector" / "environment.yml"
+    assert dependencies(conda_doc(path)) == (["tomli"], ["psutil"])
+    arm = conda_doc(path, "linux-aarch64")
+    assert dependencies(arm) == (["tomli"], [])
+    assert [(n.location.line, n.location.col, n.message) for n in arm.notes if "psutil" in n.message] == [
+        (7, 15, "'psutil' is left out: its selector [linux64] does not match linux-aarch64 "
+                "(conda-lock's selectors; conda itself would install it everywhere)")]
+
+
+def test_every_kind_of_selector_for_linux_64():
+    doc = conda_doc(DATA / "selectors.yml")
+    conda, pip = dependencies(doc)
+    assert doc.data["conda"]["channels"] == ["conda-forge"]
+    assert conda == ["python=3.11", "libgcc-ng", "tbb", "patchelf", "jemalloc", "mkl", "backports.zoneinfo", "numpy", "pip",
+                     "scikit-learn"]
+    assert pip[0] == "psutil" and pip[1].startswith("tomli @ https://") and pip[1].endswith("#sha256=939de3e7a6161af0c887ef91b7d41a53e7c5a1ca976325f429cb46ea9bc30ecc")
+    assert pip[2:] == ["requests"]
+    messages = {n.location.line: n.message for n in doc.notes}
+    assert "[not win] is not a single name conda-lock reads" in messages[15] and "installs 'jemalloc' on linux-64" in messages[15]
+    assert "leaves out 'openblas' on linux-64" in messages[17]
+    assert messages[18].startswith("selector [py<39] is not a platform selector: envc installs 'backports.zoneinfo', as conda does")
+    assert "installs 'requests'" in messages[25]  # `[ linux64 ]` is not conda-lock's form, but means linux64
+    assert 13 not in messages and 8 not in messages and 11 not in messages  # matching names are silent
+
+
+def test_selectors_for_linux_aarch64():
+    conda, pip = dependencies(conda_doc(DATA / "selectors.yml", "linux-aarch64"))
+    assert conda == ["python=3.11", "tbb", "patchelf", "sysroot_linux-aarch64", "jemalloc", "backports.zoneinfo", "numpy", "pip",
+                     "scikit-learn"]
+    assert pip[0].startswith("tomli @ ") and len(pip) == 1
+
+
+def test_locations_after_left_out_lines_stay_on_their_lines(capsys):
+    code, _, err = compile_file(DATA / "renumbered.yml", capsys)
+    assert code == 2
+    assert "renumbered.yml:5:6: error: 'scipy # [win]' is not a conda package spec" in err  # inside quotes: not a comment
+    assert "renumbered.yml:8:17: error: unexpected end: expected a version after '=='" in err
+
+
+def test_selectors_in_a_crlf_file():
+    conda, _ = dependencies(conda_doc(DATA / "crlf.yml"))
+    assert conda == ["libgcc-ng", "python=3.11"]
+
+
+def test_selector_on_the_pip_entry_is_not_applied(tmp_path):
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - pip\n  - pip:  # [win]\n    - six\n")
+    doc = conda_doc(tmp_path / "environment.yml")
+    assert dependencies(doc) == (["pip"], ["six"])
+    assert [n.message for n in doc.notes] == ["selector [win] on the pip: entry is not applied: put it on each pip line"]
+
+
+def test_a_flow_list_line_with_a_selector_leaves_out_every_item_on_it(tmp_path):
+    (tmp_path / "environment.yml").write_text("dependencies: [pywin32, pywinpty]  # [win]\nchannels: [conda-forge]\n")
+    assert dependencies(conda_doc(tmp_path / "environment.yml")) == ([], [])
+
+
+def test_a_spec_whose_conda_file_has_conda_lock_keys_compiles(tmp_path, capsys):
+    shutil.copy(CONDA_LOCK_TESTS / "test-env-filter-platform" / "environment.yml", tmp_path / "environment.yml")
+    (tmp_path / "envc.yml").write_text("name: x\nconda:\n  file: environment.yml\n")
+    code, out, err = compile_file(tmp_path / "envc.yml", capsys)
+    assert code == 0, err
+    assert "environment.yml:8:1: warning: 'platforms' is conda-lock's" in err
+
+
+def test_conda_platform_of_base_platforms():
+    assert [conda_platform(p) for p in (None, "linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/ppc64le")] == [
+        "linux-64", "linux-64", "linux-aarch64", "linux-aarch64", "linux-ppc64le"]
+
+
+# Item 3: pip lines of explicit locks ------------------------------------------------------------
+
+def test_real_conda_lock_render_pip_lines_become_hashed_requirements():
+    lock = read_lock(str(SKLEARN_LOCK), "lock", None)
+    written = [line for line in SKLEARN_LOCK.read_text().splitlines() if line.startswith("# pip ")]
+    assert len(lock.pip_lines) == len(written) == 63
+    assert lock.pip_lines[0] == ("alabaster @ https://files.pythonhosted.org/packages/32/34/d4e1c02d3bee589efb5dfa17f88ea08bdb3e3eac12bc475462aec52ed223/"
+                                 "alabaster-0.7.16-py3-none-any.whl --hash=sha256:b46733c07dce03ae4e150330b975c75737fa60f0a7c591b6c8bf4928a28e2c92")
+    assert all(re.fullmatch(r"[\w.-]+ @ https://\S+\.whl --hash=sha256:[0-9a-f]{64}", line) for line in lock.pip_lines)
+    assert [w.line for w in lock.pip_where][:2] == [26, 27]
+    assert lock.has_python and lock.python.line == 22 and lock.unhashed == () and lock.sha256 == ()
+
+
+def test_real_explicit_lock_with_pip_lines_compiles_to_a_pip_layer(tmp_path, capsys):
+    shutil.copy(SKLEARN_LOCK, tmp_path / "conda-linux-64.lock")
+    (tmp_path / "envc.yml").write_text("name: sklearn-ci\nconda:\n  lock: conda-linux-64.lock\n")
+    code, out, err = compile_file(tmp_path / "envc.yml", capsys)
+    assert code == 0, err
+    assert "conda-lock-pip.txt" in out
+    assert "'numpy @ https://files.pythonhosted.org/packages/54/30/" in out and "--hash=sha256:" in out
+
+
+def test_a_pip_line_without_a_hash_is_kept_as_written():
+    lock = read_explicit(f"@EXPLICIT\n{URL}#{MD5}\n# pip pydantic @ git+https://github.com/pydantic/pydantic@v2.0b2\n", "l")
+    assert lock.pip_lines == ("pydantic @ git+https://github.com/pydantic/pydantic@v2.0b2",)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("# pip six @ https://x/six-1.16.0-py2.py3-none-any.whl#sha256=abc", "l:2:55: error: 'sha256=abc' is not a sha256"),
+    ("# pip six==1.0 @ https://x/six.whl", "l:2:16: error: unexpected '@'"),
+    ("# pip six @ ./six", "l:2:7: error: a `# pip` line must be `NAME @ URL#sha256=HEX`"),
+])
+def test_a_broken_pip_line_is_a_located_error(line, expected):
+    with pytest.raises(SpecError) as caught:
+        read_explicit(f"@EXPLICIT\n{line}\n{URL}#{MD5}\n", "l")
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_a_comment_that_only_looks_like_a_pip_line_is_a_warning():
+    lock = read_explicit(f"@EXPLICIT\n#pip six @ https://x/six.whl\n# pip packages follow\n{URL}#{MD5}\n", "l")
+    assert lock.pip_lines == ()
+    assert [str(n) for n in lock.notes] == [f"l:{n}:1: warning: not read as a pip package: conda-lock writes them as `# pip NAME @ URL#sha256=HEX`"
+                                            for n in (2, 3)]
+
+
+# Item 17: every explicit line checked -----------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    SKLEARN_LOCK,
+    REAL / "pangeo-data__pangeo-docker-images" / "base-notebook" / "spec-file.txt",
+    CONDA_LOCK_TESTS / "zlib" / "conda-linux-64.lock",
+    CONDA_LOCK_TESTS / "test-cuda" / "conda-linux-64.lock",
+], ids=lambda p: p.parent.name)
+def test_real_explicit_locks_pass_the_check_with_md5_on_every_package(path):
+    lock = read_lock(str(path), path.name, None)
+    packages = [line for line in path.read_text().splitlines() if line.startswith("https://")]
+    assert packages and all(re.search(r"#[0-9a-f]{32}$", line) for line in packages)
+    assert lock.unhashed == () and lock.sha256 == ()
+    assert lock.explicit == tuple(path.read_text().splitlines())
+
+
+def test_real_lock_with_credentials_and_no_explicit_line_is_refused():
+    path = CONDA_LOCK_TESTS / "test-lockfile-with-auth" / "test.lock"
+    with pytest.raises(SpecError, match="is not an explicit lock file"):
+        read_lock(str(path), "test.lock", None)
+
+
+def test_python_is_recorded_only_when_the_lock_has_it():
+    assert read_explicit(f"@EXPLICIT\n{URL}#{MD5}\n", "l").python.line == 2
+    zlib = CONDA_LOCK_TESTS / "zlib" / "conda-linux-64.lock"
+    assert not read_lock(str(zlib), "z", None).has_python
+    not_python = "https://conda.anaconda.org/conda-forge/noarch/python-dateutil-2.8.1-py_0.tar.bz2#0d0150ed9c2d25817f5324108d3f7571"
+    assert read_explicit(f"@EXPLICIT\n{not_python}\n", "l").python is None
+
+
+def test_hash_forms_are_recorded():
+    lock = read_explicit(f"# c\n@EXPLICIT\n{URL}\n{URL}#{MD5}\n\n{URL}#{SHA}\n  {URL}#sha256:{SHA}  \n", "l")
+    assert [str(w) for w in lock.unhashed] == ["l:3:1"]
+    assert [str(w) for w in lock.sha256] == ["l:6:1", "l:7:3"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("not a url at all", "l:2:1: error: 'not a url at all' is not a package URL"),
+    (f"{URL}#md5={MD5}", f"l:2:{len(URL) + 1}: error: '#md5={MD5}': conda reads only the bare hash after '#' (this line is a "
+                         f"ParseError in conda, and micromamba installs the package unchecked): write #{MD5}"),
+    (f"{URL}#sha256={SHA}", f"l:2:{len(URL) + 1}: error: '#sha256={SHA}': conda reads only the bare hash"),
+    (f"{URL}#{MD5.upper()}", f"l:2:{len(URL) + 1}: error: '#{MD5.upper()}' has uppercase hex digits, which conda cannot parse: write #{MD5}"),
+    (f"{URL}#SHA256:{SHA}", f"l:2:{len(URL) + 1}: error: '#SHA256:{SHA}' has uppercase letters"),
+    (f"{URL}#{MD5[:-1]}", f"l:2:{len(URL) + 1}: error: '#{MD5[:-1]}' is not a hash: expected #<32 hex md5>, #<64 hex sha256> or #sha256:<64 hex>"),
+    (f"{URL}#", f"l:2:{len(URL) + 1}: error: an empty hash after '#'"),
+    (f"{URL}#{MD5}  # python", f"l:2:{len(URL) + 36}: error: a comment after a package URL: conda cannot parse the line"),
+    (f"{URL} {URL}", f"l:2:{len(URL) + 2}: error: '{URL}' after the package URL"),
+    ("pkgs/python-3.11.6-0.conda", "l:2:1: error: 'pkgs/python-3.11.6-0.conda' is a path: the image build cannot read files on this machine"),
+    ("file:///opt/pkgs/python-3.11.6-0.conda", "l:2:1: error: a file:// URL cannot be fetched by the image build"),
+    ("https://user:secret@conda.example.com/python-3.11.6-0.conda", "l:2:9: error: a URL with credentials would write them into the Dockerfile"),
+    ("https://conda.example.com/linux-64/python.conda", "l:2:36: error: 'python.conda' is not NAME-VERSION-BUILD.conda"),
+    ("https://conda.example.com/repodata.json", "l:2:27: error: 'repodata.json' is not a conda package file"),
+    ("https://conda.example.com/python-3.11.6-0.conda?token=x", "l:2:27: error: 'python-3.11.6-0.conda?token=x' is not a conda package file"),
+    ("@NOTEXPLICIT", "l:2:1: error: '@NOTEXPLICIT' is not a package URL"),
+])
+def test_a_bad_explicit_line_is_a_located_error(line, expected):
+    with pytest.raises(SpecError) as caught:
+        read_explicit(f"@EXPLICIT\n{line}\n", "l")
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_a_package_line_before_explicit_is_an_error():
+    with pytest.raises(SpecError, match=r"l:1:1: error: a line before @EXPLICIT: conda reads package URLs only after it"):
+        read_explicit(f"{URL}#{MD5}\n@EXPLICIT\n", "l")
+
+
+def test_every_bad_line_is_reported_at_once():
+    with pytest.raises(SpecError) as caught:
+        read_explicit(f"@EXPLICIT\nnope\n{URL}#md5={MD5}\n{URL}#{MD5}\n", "l")
+    assert [d.location.line for d in caught.value.diagnostics] == [2, 3]
+
+
+def test_not_a_url_at_all_fails_compile_at_its_line(tmp_path, capsys):
+    (tmp_path / "conda-linux-64.lock").write_text(f"# platform: linux-64\n@EXPLICIT\n{URL}#{MD5}\nnot a url at all\n")
+    (tmp_path / "envc.yml").write_text("name: x\nconda:\n  lock: conda-linux-64.lock\n")
+    code, out, err = compile_file(tmp_path / "envc.yml", capsys)
+    assert code == 2 and out == ""
+    assert "conda-linux-64.lock:4:1: error: 'not a url at all' is not a package URL" in err
+
+
+def test_unified_lock_records_python_and_pip_locations():
+    path = CONDA_LOCK_TESTS / "test-install-with-pip-deps" / "conda-lock.yml"
+    lock = read_lock(str(path), "conda-lock.yml", "linux/amd64")
+    assert lock.has_python and len(lock.pip_lines) == len(lock.pip_where) == 4
+    assert lock.unhashed == () and lock.sha256 == ()
+    assert all(re.fullmatch(r"https://\S+#[0-9a-f]{32}", line) for line in lock.explicit[1:])
+
+
+def test_unified_lock_with_a_malformed_md5_is_refused(tmp_path):
+    text = (CONDA_LOCK_TESTS / "test-install-with-pip-deps" / "conda-lock.yml").read_text()
+    (tmp_path / "conda-lock.yml").write_text(text.replace("md5: 7f97faab5bebcc2580f4f299285323da", "md5: 7F97FAAB5BEBCC2580F4F299285323DA"))
+    with pytest.raises(SpecError, match="an md5 is 32 lowercase hex digits"):
+        read_lock(str(tmp_path / "conda-lock.yml"), "conda-lock.yml", None)
