@@ -72,7 +72,7 @@ def test_locked_refuses_an_unpinned_spec(tmp_path, capsys):
     (tmp_path / "Dockerfile").write_text("previous\n")
     code, out, err = run_envc(["compile", "envc.yml", "--locked", "-o", "Dockerfile"], tmp_path, capsys)
     assert code == 2 and out == "" and (tmp_path / "Dockerfile").read_text() == "previous\n"
-    assert "envc.yml:1:1: error: --locked: base image 'mcr.microsoft.com/azureml/" in err
+    assert "envc.yml:1:1: error: --locked: the default base image 'mcr.microsoft.com/azureml/" in err and "set base.image to an image@sha256:DIGEST" in err
     assert "envc.yml:3:18: error: --locked: 'python=3.11' is not an exact version and build" in err
     assert "envc.yml:5:14: error: --locked: 'requests==2.31.0' needs == and --hash" in err
 

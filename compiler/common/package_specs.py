@@ -345,6 +345,26 @@ _OPTION_VALUES = {
 _AFTER = {"OP", "_BUILD_EQ", "EQUALS", "LSQB", "COMMA", "PIPE", "LPAR"}
 _PIP_OPTION = r"--?[A-Za-z][\w-]*"
 _FLAGS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
+
+
+_TEMPLATE = r"\{\{.*?\}\}|\{[A-Z][A-Z0-9_]*\}"  # {{ jinja }} or {PLACEHOLDER}: filled in by another tool
+
+
+def placeholder_problem(text: str):
+    """The message for a spec holding a template placeholder (not for the grammar to misreport), or None."""
+    found = re.search(_TEMPLATE, text)
+    if not found:
+        return None
+    return (f"'{found.group(0)}' is a template placeholder, not part of a package spec: fill it in before compiling "
+            "(Azure ML fills {{latest-...}} placeholders when it registers an environment)")
+
+
+def option_takes_value(word: str):
+    """Whether the pip option `word` (as written, without =value) takes a value; None for no pip option."""
+    name = OPTION_NAMES.get(word, word)
+    if name in _OPTION_VALUES:
+        return True
+    return False if name in _FLAGS else None
 _WORD = r"[A-Za-z0-9][\w.*+-]{0,39}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 
-from envc.common.diagnostics import SpecError, error
+from envc.common.diagnostics import SpecError, error, warning
 from envc.common.digest import sha256
 from envc.common.paths import relative_to
 from envc.common.records import Record
@@ -25,6 +25,7 @@ class Inputs(Record):
     """Everything read from disk for one spec.
 
     spec: the Spec as the build sees it: conda.file spliced in, every FileRef's `relative` set.
+    installer: what installs the pip packages: "uv" or "pip" (see _installer).
     files: ((relative path, sha256 digest), ...) of every file read, in path order.
     absent: relative paths whose absence the result depends on (an ignore file that is not there).
     listed: whether files were found by listing folders (a base Dockerfile's COPY of a folder or a glob).
@@ -39,7 +40,7 @@ class Inputs(Record):
     notes: warnings found on the way.
     """
 
-    __slots__ = ("spec", "files", "absent", "listed", "context", "anchor", "links", "base_dockerfile", "lock", "requirement_files", "trees",
+    __slots__ = ("spec", "installer", "files", "absent", "listed", "context", "anchor", "links", "base_dockerfile", "lock", "requirement_files", "trees",
                  "pip_entries", "spec_hash", "notes")
 
     def read_files(self) -> tuple:
@@ -83,6 +84,7 @@ def gather(spec) -> Inputs:
         conda = conda._replace(lock=ref)
         if path:
             lock = reader.read_lock(path, base.platform)
+            notes += lock.notes if lock else ()
     pip = spec.pip
     if conda is not None:
         conda = conda._replace(pip=reader.pip_entries(conda.pip, context))
@@ -94,15 +96,17 @@ def gather(spec) -> Inputs:
         init = init._replace(setup=_script(files, context, init.setup), run=_script(files, context, init.run))
     resolved = spec._replace(base=base, conda=conda, pip=pip, env=env, init=init)
     pip_entries = tuple(_pip_entries(resolved, reader, lock))
-    installer = _installer_problems(resolved, lock, pip_entries, set(_listed_entries(resolved)))
+    installer, installer_problems, installer_notes = _installer(resolved, lock, pip_entries)
     channels = _channel_notes(resolved, base_dockerfile)
-    problems = files.problems + reader.problems + installer + [d for d in channels if d.severity == "error"]
+    problems = files.problems + reader.problems + installer_problems + [d for d in channels if d.severity == "error"]
+    problems += _lock_problems(resolved, lock, pip_entries, base_dockerfile)
     if problems:
         raise SpecError(problems)
     return Inputs(spec=resolved, files=files.sorted(), absent=tuple(files.absent), listed=files.listed,
                   context=relative_to(context.root, files.root), anchor=_anchor(files), links=links, base_dockerfile=base_dockerfile,
                   lock=lock, requirement_files=tuple(reader.requirement_files.items()), trees=reader.trees,
-                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()), notes=tuple(notes + context.notes + channels))
+                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()),
+                  installer=installer, notes=tuple(notes + reader.notes + context.notes + channels + installer_notes))
 
 
 def _build_context(files, base_context) -> BuildContext:
@@ -126,34 +130,59 @@ def _anchor(files) -> str:
     return "/".join(files.root.split(os.sep)[len(files.root.split(os.sep)) - depth:]) if depth else "."
 
 
-def _listed_entries(spec) -> tuple:
-    """The pip entries the spec lists itself (conda's pip lists, pip.packages), not read from files."""
-    return (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ())
+def _installer(spec, lock, pip_entries) -> tuple:
+    """(the installer, problems, notes): uv unless the spec says pip, or the install needs what uv lacks
+    (an interpreter older than uv supports, --prefer-binary, --use-feature, an editable VCS checkout):
+    then pip, or errors where the spec asks for uv."""
+    written = spec.pip.installer if spec.pip else None
+    if written == "pip" or not pip_entries:
+        return spec.installer, [], []
+    needs = [(entry.where, _uv_lacks(entry)) for entry in pip_entries if _uv_lacks(entry)]
+    old = python_generation(spec, lock) == "old"
+    if written == "uv":
+        problems = [error(where, f"uv has no way to install {what}: set pip.installer: pip") for where, what in needs]
+        if old:
+            problems.append(error(spec.at(("pip", "installer")), "uv installs into Python 3.8 or later, and this environment's "
+                                                                 "Python is older: set pip.installer: pip (or leave it out: envc then picks pip)"))
+        return "uv", problems, []
+    if needs:
+        where, what = needs[0]
+        return "pip", [], [warning(where, f"envc installs with pip here: uv has no way to install {what}")]
+    return ("pip" if old else "uv"), [], []
 
 
-def _installer_problems(spec, lock, pip_entries, listed) -> list:
-    """What uv cannot do that the spec asks of it: an interpreter older than uv supports, or pip options
-    read from requirements files that uv has no equivalent for (in the spec's own lists the spec builder
-    reports them)."""
-    from envc.core.spec import UV_UNSUPPORTED_FLAGS
+def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
+    """What a lock cannot do: pip packages into an environment it gives no python, or sha256 hashes for the
+    conda of Azure ML's bases (23.5 reads only md5; sha256 came with conda 24.9)."""
+    from envc.common.tools import conda_tool
 
-    if spec.installer != "uv" or not pip_entries:
+    if lock is None:
         return []
     problems = []
-    if spec.pip and spec.pip.installer == "uv" and python_generation(spec, lock) == "old":
-        problems.append(error(spec.at(("pip", "installer")), "uv installs into Python 3.8 or later, and this environment's "
-                                                             "Python is older: set pip.installer: pip (or leave it out: envc then picks pip)"))
-    for entry in pip_entries:
-        if entry not in listed and (entry.kind == "use_feature" or entry.value in UV_UNSUPPORTED_FLAGS):
-            problems.append(error(entry.where, "uv has no equivalent of this pip option: set pip.installer: pip in the spec, "
-                                               "or drop the option"))
+    if pip_entries and not lock.has_python:
+        problems.append(error(spec.conda.lock.where, "the lock installs no python, but pip packages follow it: lock python "
+                                                     "(and pip) too, or install the pip packages elsewhere"))
+    if lock.sha256 and conda_tool(_base_image(spec, base_dockerfile)) == "conda":
+        problems += [error(where, "the conda of Azure ML's images (23.5) reads only md5 hashes in a lock (sha256 came with "
+                                  "conda 24.9): write #<md5> (`conda list --explicit --md5`), or use a base without conda")
+                     for where in lock.sha256]
     return problems
+
+
+def _uv_lacks(entry):
+    """What uv cannot do that this pip entry asks for, or None."""
+    if entry.kind == "use_feature":
+        return f"'--use-feature={entry.value}' (a pip feature)"
+    if entry.kind == "flag" and entry.value == "--prefer-binary":
+        return "'--prefer-binary'"
+    if entry.kind == "editable":
+        return f"'-e {entry.value}' (an editable VCS checkout; 'NAME @ {entry.value}' would do for uv)"
+    return None
 
 
 def _channel_notes(spec, base_dockerfile) -> list:
     """Where micromamba (on bases without conda) would search other channels than conda does for the same
     file: conda adds 'defaults' unless the channels say 'nodefaults'; micromamba never does."""
-    from envc.common.diagnostics import warning
     from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS, conda_tool
 
     conda = spec.conda
@@ -212,8 +241,8 @@ def _pip_entries(spec, reader, lock) -> list:
     for ref in spec.pip.requirements if spec.pip else ():
         found += reader.trees.get(ref.relative, ())
     if lock:
-        where = spec.conda.lock.where
-        found += [PipEntry(kind="requirement", value=line, where=where) for line in lock.pip_lines]
+        wheres = lock.pip_where or (spec.conda.lock.where,) * len(lock.pip_lines)
+        found += [PipEntry(kind="requirement", value=line, where=where) for line, where in zip(lock.pip_lines, wheres)]
     return found
 
 
@@ -226,6 +255,7 @@ class _Reader:
         self.requirement_files: dict = {}  # relative path -> text, in the order pip reads them
         self.trees: dict = {}  # relative path of an included file -> the PipEntries it holds (includes in place)
         self.link_folders: dict = {}  # resolved --find-links folder -> (as written, Location), in the order met
+        self.notes: list = []
 
     def splice_conda_file(self, path: str, conda, spec) -> tuple:
         """(the conda file's Conda section, the env merged with its variables, its notes)."""
@@ -234,14 +264,17 @@ class _Reader:
         from envc.core.yaml_source import load_yaml
         from envc.formats.conda_env import from_conda
 
+        from envc.formats.conda_lock import conda_platform
+
         try:
-            conda_doc = from_conda(load_yaml(path))
+            conda_doc = from_conda(load_yaml(path), conda_platform(spec.base.platform))
             check_schema(conda_doc)
         except SpecError as exc:
             self.problems.extend(exc.diagnostics)
             return conda, spec.env, ()
-        section, variables, problems = conda_section(conda_doc, spec.installer)
-        self.problems += problems
+        section, variables, found = conda_section(conda_doc)
+        self.problems += [d for d in found if d.severity == "error"]
+        self.notes += [d for d in found if d.severity != "error"]
         env = dict(spec.env)
         for name, value in variables:
             if name in env and env[name] != value:
@@ -292,6 +325,7 @@ class _Reader:
             return resolved
         tree = read_requirements(path, self.files.root)
         self.problems.extend(tree.problems)
+        self.notes.extend(tree.notes)
         self.trees[resolved.relative] = tree.entries
         for folder, where in tree.links:
             self.link_folders.setdefault(folder, (relative_to(folder, self.files.root), where))

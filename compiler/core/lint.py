@@ -42,6 +42,13 @@ def lint(inputs, locked: bool = False) -> list:
     pip = [p for p in pip if image.together(p)]  # the others are never installed here
     found = _duplicates(conda, "conda", image) + _duplicates(pip, "pip", image) + _across(conda, pip)
     found += _unpinned(conda, pip, locked) + _base(spec, locked)
+    if locked and inputs.lock:
+        found += [error(where, "--locked: this package has no hash, so it is installed unchecked: recreate the lock with "
+                               "`conda list --explicit --md5` or conda-lock") for where in inputs.lock.unhashed]
+    if locked:
+        found += [error(entry.where, "--locked: a remote include can change without the spec changing: download it next to "
+                                     "the spec") for entry in inputs.pip_entries if entry.kind in ("include", "constraint")
+                  and "://" in entry.value]
     return sorted(set(found))
 
 
@@ -267,6 +274,13 @@ def _base(spec, locked: bool) -> list:
     if image is None or "@sha256:" in image:
         return []  # a base Dockerfile's FROM lines are the user's Dockerfile
     message = f"base image '{image}' has no @sha256 digest: its tag can move"
+    if "image" not in spec.data.get("base", {}):
+        from envc.formats.detect import input_kind
+
+        how = ("set base.image to an image@sha256:DIGEST" if input_kind(spec.document.path) == "envc" else
+               f"write an envc spec (`envc import {spec.document.path.rsplit('/', 1)[-1]} -o envc.yml`) and set base.image "
+               "to an image@sha256:DIGEST there")
+        message = f"the default base image '{image}' has no @sha256 digest (its tag can move): {how}"
     return [error(spec.base.image_where, f"--locked: {message}")] if locked else [warning(spec.base.image_where, message)]
 
 

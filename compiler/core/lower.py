@@ -186,17 +186,27 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
                                          paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX, Raw(text="&&"), *install_uv,
                                          Raw(text=";"), Raw(text="fi")),)))
         mounts.append(Mount(kind="cache", target=paths.UV_CACHE))
+    before = ((".", paths.ACTIVATE),) if has_conda else ()
+    if inputs.lock and inputs.lock.pip_lines:
+        # conda-lock's own install: the locked pip packages, exactly (--no-deps), apart from what follows
+        # (pip's hash checking would demand hashes of every other requirement in the same install).
+        locked = InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}", lines=inputs.lock.pip_lines)
+        provided, files, lock_arguments = _fit(inputs, [locked], [("--no-deps",), ("-r", locked.path)])
+        stages += provided
+        stages.append(PipInstall(mounts=tuple(mounts), before=before, files=tuple(files), arguments=tuple(lock_arguments),
+                                 installers=installers, cleanup=paths.CONTEXT_DIR))
+        arguments = [group for group in arguments if group != ("-r", locked.path)]
+        if not arguments:
+            return stages
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
     files = [InlineFile(path=in_context(inputs, relative), lines=tuple(text.splitlines())) for relative, text in inputs.requirement_files]
-    if inputs.lock and inputs.lock.pip_lines:
-        files.append(InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}", lines=inputs.lock.pip_lines))
     provided, files, arguments = _fit(inputs, files, arguments)
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
                  for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
     stages += provided
-    stages.append(PipInstall(mounts=tuple(mounts), before=() if not has_conda else ((".", paths.ACTIVATE),), files=tuple(files),
-                             arguments=tuple(arguments), installers=installers, cleanup=paths.CONTEXT_DIR if files or provided else None))
+    stages.append(PipInstall(mounts=tuple(mounts), before=before, files=tuple(files), arguments=tuple(arguments),
+                             installers=installers, cleanup=paths.CONTEXT_DIR if files or provided else None))
     return stages
 
 
@@ -260,7 +270,7 @@ def _installers(inputs: Inputs) -> tuple:
     upgrades = _upgrades(inputs)
     pip = Installer(command=(paths.PYTHON, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
                              *(("-U",) if upgrades else ())))
-    if spec.installer == "pip":
+    if inputs.installer == "pip":
         return (pip,)
     uv = Installer(command=("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", paths.UV, "pip", "install", "--python", paths.PYTHON,
                             *_uv_options(inputs), *(word for name in upgrades for word in ("-P", name))))

@@ -13,10 +13,7 @@ from envc.common.diagnostics import error
 from envc.common.records import Record
 from envc.common.schema import default
 from envc.core.document import Document
-from envc.formats.requirements import PER_REQUIREMENT_OPTIONS, PipEntry, parse_line, strip_comment
-
-UV_UNSUPPORTED_FLAGS = {"--prefer-binary"}  # and --use-feature, which names pip's own features
-
+from envc.formats.requirements import PER_REQUIREMENT_OPTIONS, PipEntry, parse_line, remote_include, strip_comment
 
 class Spec(Record):
     """An environment spec, section by section; a section the spec leaves out is None
@@ -108,16 +105,17 @@ class Init(Record):
 
 def build_spec(doc: Document) -> tuple:
     """(Spec, problems) for a schema-valid document: problems are the package strings conda or pip
-    would reject, located; the Spec leaves those entries out so later checks can still run."""
+    would reject, located; the Spec leaves those entries out so later checks can still run. Warnings
+    (what pip ignores) join the document's notes."""
     builder = _Builder(doc)
     spec = builder.spec()
-    return spec, builder.problems
+    return spec._replace(document=doc._replace(notes=doc.notes + tuple(builder.notes))), builder.problems
 
 
-def conda_section(doc: Document, installer: str) -> tuple:
+def conda_section(doc: Document) -> tuple:
     """(Conda, env pairs, problems) of a schema-valid conda file read as a spec (envc.formats.conda_env)."""
     builder = _Builder(doc)
-    return builder.conda(installer), _pairs(doc.data.get("env", {})), builder.problems
+    return builder.conda(), _pairs(doc.data.get("env", {})), builder.problems + builder.notes
 
 
 class _Builder:
@@ -125,14 +123,14 @@ class _Builder:
         self.doc = doc
         self.data = doc.data
         self.problems: list = []
+        self.notes: list = []
 
     def spec(self) -> Spec:
         data = self.data
         pip = self.pip() if "pip" in data else None
-        installer = pip and pip.installer or default("pip", "installer")
         return Spec(
             name=data["name"], description=data.get("description"), base=self.base(), system=self.system(),
-            python=self.python(), conda=self.conda(installer) if "conda" in data else None, pip=pip,
+            python=self.python(), conda=self.conda() if "conda" in data else None, pip=pip,
             env=_pairs(data.get("env", {})), init=self.init(), labels=_pairs(data.get("labels", {})), document=self.doc)
 
     def file(self, at: tuple, folder: str | None = None, written: str | None = None) -> FileRef:
@@ -167,8 +165,8 @@ class _Builder:
         return Python(user_managed=python.get("user_managed", default("python", "user_managed")),
                       interpreter=python.get("interpreter"))
 
-    def conda(self, installer: str) -> Conda:
-        from envc.common.package_specs import SpecSyntaxError, parse_matchspec
+    def conda(self) -> Conda:
+        from envc.common.package_specs import SpecSyntaxError, parse_matchspec, placeholder_problem
 
         conda = self.data["conda"]
         packages, pip = [], []
@@ -178,11 +176,12 @@ class _Builder:
                 try:
                     packages.append(CondaPackage(text=item, spec=parse_matchspec(item), where=self.doc.at(at)))
                 except SpecSyntaxError as exc:
-                    self.problems.append(exc.at(self.doc.at(at)))
+                    placeholder = placeholder_problem(item)
+                    self.problems.append(error(self.doc.at(at), placeholder) if placeholder else exc.at(self.doc.at(at)))
                 continue
             folder = os.path.dirname(self.doc.path) or "."  # a conda file's pip lines are relative to it
             for j, text in enumerate(item.get("pip", ())):
-                pip += self.pip_line(at + ("pip", j), text, folder, installer, options=True)
+                pip += self.pip_line(at + ("pip", j), text, folder, options=True)
         return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip=tuple(pip),
                      file=self.file(("conda", "file")) if "file" in conda else None,
                      lock=self.file(("conda", "lock")) if "lock" in conda else None,
@@ -190,32 +189,32 @@ class _Builder:
 
     def pip(self) -> Pip:
         pip = self.data["pip"]
-        installer = pip.get("installer", default("pip", "installer"))
         packages = []
         for j, text in enumerate(pip.get("packages", ())):
-            packages += self.pip_line(("pip", "packages", j), text, self.doc.root, installer, options=False)
+            packages += self.pip_line(("pip", "packages", j), text, self.doc.root, options=False)
         return Pip(packages=tuple(packages),
                    requirements=tuple(self.file(("pip", "requirements", j)) for j in range(len(pip.get("requirements", ())))),
                    index_url=pip.get("index_url"), extra_index_urls=tuple(pip.get("extra_index_urls", ())),
                    installer=pip.get("installer"), netrc_secret=pip.get("netrc_secret"))
 
-    def pip_line(self, at: tuple, text: str, folder: str, installer: str, options: bool) -> list:
+    def pip_line(self, at: tuple, text: str, folder: str, options: bool) -> list:
         """The entries of one pip line of a list; options (and -r/-c) only where pip reads them (a conda pip list)."""
         where = self.doc.at(at)
         entries = []
         for item in parse_line(strip_comment(text), where):
             if not isinstance(item, PipEntry):
-                self.problems.append(item)
+                (self.problems if item.severity == "error" else self.notes).append(item)
             elif item.kind in ("requirement", "url"):
                 if " --" in item.value:
                     self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
                 entries.append(item)
             elif not options:
                 self.problems.append(error(where, "pip options are not package specs: use pip.index_url / pip.extra_index_urls, or a requirements file"))
-            elif item.kind in ("include", "constraint") or item.kind == "find_links" and "://" not in item.value:
-                entries.append(item._replace(file=self.file(at, folder, item.value)))  # a local folder of archives, for find_links
-            elif installer == "uv" and (item.kind == "use_feature" or item.value in UV_UNSUPPORTED_FLAGS):
-                self.problems.append(error(where, "uv has no equivalent of this pip option: set pip.installer: pip, or drop the option"))
+            elif item.kind in ("include", "constraint", "find_links") and "://" in item.value:
+                self.notes += [remote_include(where)] if item.kind != "find_links" else []
+                entries.append(item)
+            elif item.kind in ("include", "constraint", "find_links"):
+                entries.append(item._replace(file=self.file(at, folder, item.value)))  # find_links: a local folder of archives
             else:
                 entries.append(item)
         return entries

@@ -65,6 +65,12 @@ def explain(err, doc: Document) -> list[Diagnostic]:
         hint = err.schema.get("x-error")
         return [error(doc.key_at(path) if path else doc.at(path), hint or f"missing required key '{key}'") for key in missing[:1 if hint else None]]
     message = _nearest_x_error(schema_path) or _generic(err)
+    if keyword == "pattern" and isinstance(err.instance, str) and not _redacted(schema_path, err.instance):
+        from envc.common.package_specs import placeholder_problem
+
+        placeholder = placeholder_problem(err.instance)
+        if placeholder:
+            return [error(doc.at(path), placeholder)]
     if keyword == "enum":
         message = f"'{_short(err.instance)}' {message}{did_you_mean(str(err.instance), map(str, err.validator_value))}"
     elif keyword == "pattern" and not _redacted(schema_path, err.instance):

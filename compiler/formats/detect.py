@@ -14,7 +14,9 @@ from envc.core.yaml_source import load_yaml, read_text
 
 ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
 CONDA_LIKE_KEYS = {"channels", "dependencies", "variables", "prefix"}
-REQUIREMENTS_SUFFIXES = {".txt", ".in"}
+REQUIREMENTS_SUFFIXES = {".txt", ".in", ".pip"}
+LOCK_SUFFIXES = {".lock"}
+CONDA_LOCK_KEYS = {"metadata", "package"}  # conda-lock's unified conda-lock.yml
 AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
 
 
@@ -30,13 +32,17 @@ def load(path) -> Document:
         from envc.formats.azureml import from_azureml_v1
 
         return from_azureml_v1(load_yaml(path))
-    if _suffix(path) in REQUIREMENTS_SUFFIXES:
+    if _suffix(path) in REQUIREMENTS_SUFFIXES | LOCK_SUFFIXES:
+        if _suffix(path) in LOCK_SUFFIXES or _is_explicit_lock(read_text(path)):
+            return from_lock(path)
         from envc.formats.requirements import from_requirements
 
         return from_requirements(path)
     text = read_text(path)
     doc = load_yaml(path, text)
     kind = yaml_kind(doc.data)
+    if kind == "conda-lock":
+        return from_lock(path)
     if kind == "azureml-v2":
         from envc.formats.azureml import from_azureml_v2
 
@@ -52,11 +58,25 @@ def load(path) -> Document:
     return doc
 
 
+def from_lock(path: str) -> Document:
+    """A conda lock given as the spec (an explicit list, or conda-lock's conda-lock.yml): installed as conda.lock."""
+    from envc.common.paths import stem
+    from envc.core.document import environment_name
+
+    data = {"name": environment_name(None, stem(path)), "conda": {"lock": os.path.basename(path)}}
+    return Document(data, path, {(): Location(display_name(path))}, {}, {})
+
+
+def _is_explicit_lock(text: str) -> bool:
+    """An explicit conda lock (`conda list --explicit`, conda-lock's render), whatever its file name."""
+    return any(line.strip() == "@EXPLICIT" for line in text.splitlines())
+
+
 def input_kind(path) -> str:
-    """'requirements', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
+    """'requirements', 'conda-lock', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
     path = os.fspath(path)
-    if _suffix(path) in REQUIREMENTS_SUFFIXES:
-        return "requirements"
+    if _suffix(path) in REQUIREMENTS_SUFFIXES | LOCK_SUFFIXES:
+        return "conda-lock" if _suffix(path) in LOCK_SUFFIXES or _is_explicit_lock(read_text(path)) else "requirements"
     if os.path.basename(path) == AZUREML_V1_FILE or os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
         return "azureml-v1"
     return yaml_kind(load_yaml(path).data) if os.path.isfile(path) else "envc"
@@ -67,10 +87,13 @@ def _suffix(path: str) -> str:
 
 
 def yaml_kind(data: dict) -> str:
-    """'envc', 'conda' (environment.yml), 'mlflow' (python_env.yaml) or 'azureml-v2', from the keys present."""
+    """'envc', 'conda' (environment.yml), 'conda-lock' (conda-lock.yml), 'mlflow' (python_env.yaml) or 'azureml-v2',
+    from the keys present."""
     keys = set(data)
     if "azureml" in str(data.get("$schema", "")).lower():
         return "azureml-v2"
+    if keys >= CONDA_LOCK_KEYS and isinstance(data.get("package"), list):
+        return "conda-lock"
     if keys & ENVC_ONLY_KEYS and not isinstance(data.get("python", {}), (str, int, float)):
         return "envc"
     if "build_dependencies" in keys or ("python" in keys and not isinstance(data["python"], dict)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from envc.common.diagnostics import Location, SpecError, error
+from envc.common.diagnostics import Location, SpecError, error, warning
 from envc.common.paths import stem
 from envc.common.records import Record
 from envc.core.document import Document, display_name, environment_name
@@ -21,7 +21,8 @@ OPTION_KINDS = {
     "--use-feature": "use_feature",
 }
 # PipEntry kind -> how pip spells it on a command line or in a requirements file (the reverse of the above).
-ENTRY_OPTIONS = {**{kind: option for option, kind in OPTION_KINDS.items()}, "include": "-r", "constraint": "-c"}
+ENTRY_OPTIONS = {**{kind: option for option, kind in OPTION_KINDS.items()}, "include": "-r", "constraint": "-c", "editable": "-e"}
+VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")  # what pip clones for `-e URL`
 PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
@@ -63,30 +64,59 @@ def logical_lines(text: str, file: str):
 
 
 def parse_line(text: str, where: Location) -> list:
-    """PipEntries for one logical line (an option line may hold several), or the Diagnostics
-    explaining why pip or the build would fail. The grammar is grammar/pip_requirement_line.lark."""
-    from envc.common.package_specs import SpecSyntaxError, parse_pip_line
+    """PipEntries for one logical line (an option line may hold several), and Diagnostics: errors where
+    pip or the build would fail, warnings where pip ignores part of the line. The grammar is
+    grammar/pip_requirement_line.lark."""
+    from envc.common.package_specs import SpecSyntaxError, parse_pip_line, placeholder_problem
 
     if _CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
         return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
+    placeholder = placeholder_problem(text)
+    if placeholder:
+        return [error(where, placeholder)]
+    text, ignored = _without_ignored_words(text)
+    notes = [warning(where, f"pip ignores {' '.join(repr(word) for word in ignored)} here (on a line of options a requirement is "
+                            "not read): put each requirement on a line of its own to install it")] if ignored else []
     try:
         line = parse_pip_line(text)
     except SpecSyntaxError as exc:
         return [exc.at(where)]
     if line.kind == "path":
-        return [error(where, f"'{line.value}' is a local path, which is not copied into the image: install a released package or a URL instead")]
-    if line.kind == "editable":
-        return [error(where, "editable installs (-e) need a source tree that is not copied into the image: install the package by name or URL")]
+        return [error(where, f"'{line.value}' is a local path, which envc does not copy into the image: install a released "
+                             "package or a URL, or COPY it in a base Dockerfile")]
+    if line.kind == "editable" and not line.value.startswith(VCS_SCHEMES):
+        return [error(where, f"'-e {line.value}' installs a local source tree, which envc does not copy into the image: install "
+                             "a released package or a URL, or COPY the tree in a base Dockerfile")]
     if line.kind in ("requirement", "url"):
-        return [PipEntry(kind=line.kind, value=text, where=where, line=line)]
+        return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes]
     parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
     for name, value in line.options:
         if value is None:
             parsed.append(PipEntry(kind="flag", value=name, where=where))
         else:
             parsed.append(PipEntry(kind=OPTION_KINDS[name], value=value, where=where))
-    return parsed
+    return parsed + notes
 
+
+def _without_ignored_words(text: str) -> tuple:
+    """(the line, without the words pip ignores; those words). On a line of options pip's option parser
+    reads the options and their values and drops every other word: `--pre torch -f URL` installs no
+    torch, and `-r URL [--no-deps]` reads URL."""
+    from envc.common.package_specs import option_takes_value
+
+    if not text.startswith("-"):
+        return text, []
+    ignored, value_next = [], False
+    for word in re.finditer(r"\S+", text):
+        if value_next:
+            value_next = False
+        elif word.group().startswith("-"):  # -rfile and --opt=value carry their value; unknown options are the grammar's
+            value_next = option_takes_value(word.group()) is True
+        else:
+            ignored.append(word)
+    for word in reversed(ignored):
+        text = text[:word.start()] + text[word.end():]
+    return " ".join(text.split()), [word.group() for word in ignored]
 
 class RequirementsTree(Record):
     """A requirements file and everything it pulls in: the entries, the files, the problems.
@@ -94,9 +124,10 @@ class RequirementsTree(Record):
     entries: every PipEntry of the file and of the files it includes, in pip's reading order.
     files: (posix path relative to the spec's folder, resolved path), in include order.
     links: (resolved folder, Location) of each local folder a --find-links line names (relative to its file).
+    notes: warnings (what pip ignores, what the installer fetches itself).
     """
 
-    __slots__ = ("entries", "files", "problems", "links")
+    __slots__ = ("entries", "files", "problems", "links", "notes")
 
 
 def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
@@ -107,7 +138,7 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     from envc.common.paths import relative_to, resolve
     from envc.common.quoting import unrepresentable
 
-    lines, files, problems, links = [], [(relative_to(path, root), path)], [], []
+    lines, files, problems, links, notes = [], [(relative_to(path, root), path)], [], [], []
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     for number, raw in enumerate(text.splitlines(), 1):
@@ -118,7 +149,7 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     for where, line in logical_lines(text, display_name(path)):
         for item in parse_line(line, where):
             if not isinstance(item, PipEntry):
-                problems.append(item)
+                (problems if item.severity == "error" else notes).append(item)
                 continue
             lines.append(item)
             if item.kind == "find_links" and "://" not in item.value:
@@ -126,6 +157,9 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 problems.extend([error(where, problem)] if problem else [])
                 links.extend([(folder, where)] if folder else [])
             if item.kind not in ("include", "constraint"):
+                continue
+            if "://" in item.value:
+                notes.append(remote_include(where))
                 continue
             target, problem = resolve(os.path.join(os.path.dirname(path), item.value), item.value)
             if problem:
@@ -138,7 +172,15 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 files.extend(f for f in nested.files if f not in files)
                 problems.extend(nested.problems)
                 links.extend(nested.links)
-    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems), links=tuple(links))
+                notes.extend(nested.notes)
+    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems), links=tuple(links),
+                            notes=tuple(notes))
+
+
+def remote_include(where: Location):
+    """A -r/-c of a URL: passed on, as pip does; the installer fetches it when the image is built."""
+    return warning(where, "a remote include is fetched by the installer when the image is built: its content is not part "
+                          "of the content hash, so a change there rebuilds nothing (download it next to the spec to pin it)")
 
 
 def from_requirements(path: str) -> Document:

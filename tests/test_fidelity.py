@@ -1,0 +1,152 @@
+"""The image holds what pip or conda would install from the same file: the compile-time side of it
+(what reaches the installer, and how). tests/test_pip_oracle.py builds images and compares what
+they hold with pip's own resolution."""
+import shlex
+
+import dockerfile
+import pytest
+
+from conftest import run_envc
+
+MAX_ARG_STRLEN = 128 * 1024  # Linux: one argument of execve, which /bin/sh -c gets a RUN's text as
+
+
+def compile_in(folder, files: dict, spec="envc.yml", capsys=None, args=()):
+    for relative, text in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return run_envc(["compile", spec, "--no-cache", *args], folder, capsys)
+
+
+def install_words(out: str) -> list:
+    """The words of the RUN that installs pip packages."""
+    run = next(c for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "pip install" in c.value[0] and "uv==" not in c.value[0])
+    return shlex.split(run.value[0])
+
+
+def test_words_pip_ignores_on_an_option_line_are_left_out_with_a_warning(tmp_path, capsys):
+    """pytorch/tutorials: `--pre torch torchvision -f URL` installs no torch; Azure's automl file:
+    `-r URL [--no-deps]` reads URL."""
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "--pre torch torchvision -f https://x.example/links\nsix\n"},
+                                "requirements.txt", capsys)
+    assert code == 0, err
+    assert "requirements.txt:1:1: warning: pip ignores 'torch' 'torchvision' here" in err
+    assert "      --pre \\\n      -f https://x.example/links \\\n" not in out  # the file is written as the user wrote it...
+    assert "'--pre torch torchvision -f https://x.example/links'" in out  # ...and pip reads it as pip does
+    code, out, err = compile_in(tmp_path, {"env.yml": "dependencies: [python=3.11, {pip: ['-r https://x.example/r.txt [--no-deps]']}]\n"},
+                                "env.yml", capsys)
+    assert code == 0, err
+    assert "warning: pip ignores '[--no-deps]' here" in err and "warning: a remote include is fetched by the installer" in err
+    assert install_words(out)[-2:] == ["-r", "https://x.example/r.txt"]
+
+
+def test_a_remote_include_inside_a_file_is_passed_to_the_installer(tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "-r https://x.example/base.txt\nsix\n"}, "requirements.txt", capsys)
+    assert code == 0 and "requirements.txt:1:1: warning: a remote include is fetched by the installer" in err
+    assert "-r https://x.example/base.txt" in install_words(out)
+
+
+@pytest.mark.parametrize("text", ["numpy=={{ numpy_version }}", "torch==${TORCH}x{PYTORCH_VERSION}"])
+def test_a_template_placeholder_is_named_as_one(text, tmp_path, capsys):
+    code, _, err = compile_in(tmp_path, {"requirements.txt": text + "\n"}, "requirements.txt", capsys)
+    assert code == 2 and "is a template placeholder, not part of a package spec: fill it in before compiling" in err
+
+
+def test_what_uv_cannot_install_makes_pip_the_installer_unless_uv_was_asked_for(tmp_path, capsys):
+    files = {"requirements.txt": "-e git+https://github.com/org/repo@v1#egg=repo\nsix\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and "requirements.txt:1:1: warning: envc installs with pip here: uv has no way to install '-e git+" in err
+    assert "/opt/envc/tools/bin/uv" not in out and "-m pip install" in out
+    files["envc.yml"] = "name: x\npip:\n  requirements: [requirements.txt]\n  installer: uv\n"
+    code, _, err = compile_in(tmp_path, files, "envc.yml", capsys)
+    assert code == 2 and "requirements.txt:1:1: error: uv has no way to install '-e git+" in err and "NAME @ git+" in err
+
+
+@pytest.mark.parametrize("python, installer", [("python=3.7", "pip"), ("python=3.6.13", "pip"), ("python==3.7.*", "pip"),
+                                               ("python=3.11", "uv"), ("python>=3.9", "uv"), ("python>=3.6", "either"),
+                                               ("python", "either"), (None, "either")])
+def test_the_installer_follows_the_interpreter(python, installer, tmp_path, capsys):
+    """uv installs into Python 3.8 or later: older ones get pip, unknown ones decide at build time."""
+    dependencies = ([python] if python else ["numpy"]) + [{"pip": ["six"]}]
+    code, out, err = compile_in(tmp_path, {"envc.yml": f"name: x\nconda:\n  dependencies: {dependencies}\n"}, capsys=capsys)
+    assert code == 0, err
+    has_uv, has_pip = "/opt/envc/tools/bin/uv pip install" in out, "/opt/envc/env/bin/python -m pip install" in out
+    assert (has_uv, has_pip) == {"pip": (False, True), "uv": (True, False), "either": (True, True)}[installer]
+    if installer == "either":
+        assert "if test -x /opt/envc/tools/bin/uv; then" in out and "sys.version_info < (3, 8)" in out
+
+
+def test_uv_is_told_what_pip_does_by_itself(tmp_path, capsys):
+    """pip takes the best version across every index, reads --pre and --trusted-host in files, and (in a
+    conda environment, as conda runs it) upgrades what it names."""
+    files = {"requirements.txt": "--pre\n--trusted-host pypi.example\n--extra-index-url https://pypi.example/simple\nsix\n",
+             "envc.yml": "name: x\nconda:\n  dependencies: [python=3.11, {pip: [requests]}]\npip:\n  requirements: [requirements.txt]\n"}
+    code, out, err = compile_in(tmp_path, files, capsys=capsys)
+    assert code == 0, err
+    words = install_words(out)
+    uv = words[words.index("/opt/envc/tools/bin/uv"):]
+    assert uv[:12] == ["/opt/envc/tools/bin/uv", "pip", "install", "--python", "/opt/envc/env/bin/python", "--index-strategy",
+                       "unsafe-best-match", "--pre", "--trusted-host", "pypi.example", "-P", "requests"]
+    assert uv[12:14] == ["-P", "six"]
+
+
+def test_files_read_from_above_the_specs_folder_keep_their_layout(tmp_path, capsys):
+    """Azure ML's MLOps template: conda_file: ../../../data-science/environment/train-conda.yml."""
+    files = {"data-science/environment/train-conda.yml": "dependencies: [python=3.11, {pip: [-r ../reqs/extra.txt]}]\n",
+             "data-science/reqs/extra.txt": "six\n",
+             "mlops/azureml/train/train-env.yml": "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                                  "name: train\nimage: ubuntu:22.04\nconda_file: ../../../data-science/environment/train-conda.yml\n"}
+    code, out, err = compile_in(tmp_path, files, "mlops/azureml/train/train-env.yml", capsys)
+    assert code == 0, err
+    assert "> /opt/envc/context/data-science/reqs/extra.txt" in out
+    assert "-r /opt/envc/context/data-science/reqs/extra.txt" in " ".join(install_words(out))
+
+
+def test_a_build_context_above_the_specs_folder_is_the_build_context(tmp_path, capsys):
+    """build: {path: ../../../data-science/environment}: COPY sources stay relative to it, as Azure ML builds it."""
+    files = {"data-science/environment/Dockerfile": "FROM ubuntu:22.04\nCOPY requirements.txt /tmp/\n",
+             "data-science/environment/requirements.txt": "six\n",
+             "mlops/train/env.yml": "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                    "name: train\nbuild: {path: ../../data-science/environment}\n"}
+    code, out, err = compile_in(tmp_path, files, "mlops/train/env.yml", capsys)
+    assert code == 0, err
+    assert "# Build context: ../../data-science/environment from the spec's folder" in out
+    assert "COPY requirements.txt /tmp/" in out
+
+
+def test_a_copy_source_outside_the_build_context_is_refused_with_the_reason(tmp_path, capsys):
+    files = {"outside/setup.sh": "true\n", "spec/envc.yml": "name: x\ninit:\n  setup: ../outside/setup.sh\n"}
+    code, _, err = compile_in(tmp_path, files, "spec/envc.yml", capsys)
+    assert code == 2 and "'../outside/setup.sh' is outside the build context (the spec's folder), so the image's COPY cannot read it" in err
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_no_instruction_passes_the_single_argument_limit(where, tmp_path, capsys):
+    """A 5,000-line hashed requirements file: inside the build context it is COPY'd, outside it is written in chunks."""
+    lines = [f"pkg{i}==1.0 \\\n    --hash=sha256:{i:064x}" for i in range(2500)]
+    folder = "spec" if where == "inside" else "reqs"
+    files = {f"{folder}/requirements.txt": "\n".join(lines) + "\n",
+             "spec/envc.yml": "name: x\npip:\n  requirements: [" + ("requirements.txt" if where == "inside" else "../reqs/requirements.txt") + "]\n"}
+    code, out, err = compile_in(tmp_path, files, "spec/envc.yml", capsys)
+    assert code == 0, err
+    commands = dockerfile.parse_string(out)
+    assert max(len(c.original.replace("\\\n", "").encode()) for c in commands) < MAX_ARG_STRLEN
+    if where == "inside":
+        assert "COPY requirements.txt /opt/envc/context/spec/requirements.txt" in out or "COPY requirements.txt /opt/envc/context/requirements.txt" in out
+    else:
+        assert sum(c.cmd == "RUN" and ">> /opt/envc/context/reqs/requirements.txt" in c.original for c in commands) >= 2
+        written = []
+        for command in commands:
+            words = shlex.split(command.value[0]) if command.cmd == "RUN" else []
+            if "printf" in words and words[-1] == "/opt/envc/context/reqs/requirements.txt":
+                written += words[words.index("%s\\n") + 1:-2]
+        assert written == "\n".join(lines).splitlines()
+
+
+def test_thousands_of_packages_in_the_spec_stay_under_the_limit(tmp_path, capsys):
+    spec = "name: x\nconda:\n  dependencies: [python=3.11" + "".join(f", c{i}=1.0" for i in range(3000)) + "]\n" \
+           "pip:\n  packages: [" + ", ".join(f"p{i}==1.0" for i in range(6000)) + "]\n"
+    code, out, err = compile_in(tmp_path, {"envc.yml": spec}, capsys=capsys)
+    assert code == 0, err
+    assert max(len(c.original.replace("\\\n", "").encode()) for c in dockerfile.parse_string(out)) < MAX_ARG_STRLEN
