@@ -196,6 +196,35 @@ def base_image(env: Mapping[str, str] | None) -> str:
     return BASE_TAG
 
 
+def machine_config(root: Path, base_from: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The engine config of another "machine": its own storage, run root and temporary folder
+    (buildah keeps RUN --mount=type=cache folders under $TMPDIR), all under ``root``, with the
+    offline base image copied in from ``base_from``'s storage (default: the shared test storage).
+
+    The copy keeps the image ID, as a base pulled by digest would on a real second machine. Only the
+    variables are returned, like ``engine_config``.
+    """
+    root = Path(root)
+    for d in ("storage", "runroot", "tmp", "libpod-tmp"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    env = engine_config(root / "conf")
+    (root / "conf" / "storage.conf").write_text(
+        "[storage]\n"
+        'driver = "overlay"\n'
+        f"graphroot = {json.dumps(str(root / 'storage'))}\n"
+        f"runroot = {json.dumps(str(root / 'runroot'))}\n"
+    )
+    conf = root / "conf" / "containers.conf"
+    conf.write_text(conf.read_text().replace(json.dumps(str(cache_dir() / "libpod-tmp")),
+                                             json.dumps(str(root / "libpod-tmp"))))
+    env["TMPDIR"] = str(root / "tmp")
+    source = base_from if base_from is not None else engine_config(root / "shared-conf")
+    base_image(source)
+    target = f"containers-storage:[overlay@{root / 'storage'}+{root / 'runroot'}]{BASE_TAG}"
+    _engine(["buildah", "push", "--quiet", BASE_TAG, target], source, check=True)
+    return env
+
+
 def _main(args: list[str]) -> int:
     if len(args) == 2 and args[0] == "env":
         for key, value in engine_config(Path(args[1])).items():

@@ -28,7 +28,8 @@ LAYERS = [
     ("lower", ["envc.core.init_wrapper", "envc.core.lower"]),
     ("emit", ["envc.core.emit"]),
     ("pipeline", ["envc.core.pipeline"]),
-    ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.build"]),
+    ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.oci_registry",
+                  "envc.services.build"]),
     ("frontends", ["envc", "envc.__main__", "envc.frontends", "envc.frontends.cli", "envc.frontends.api"]),
 ]
 PACKAGE_FOLDERS = {"envc": REPO / "compiler", "envc.grammar": REPO / "grammar", "envc.schemas": REPO / "schemas"}

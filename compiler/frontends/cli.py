@@ -52,8 +52,10 @@ def build_parser():
     register.add_argument("spec")
     register.add_argument("--version", help="default: one more than the latest; unchanged content keeps its version")
     commands.add_parser("list", help="the registered environments and their versions")
-    show = commands.add_parser("show", help="print a registered spec")
-    show.add_argument("reference", metavar="NAME[:VERSION]")
+    show = commands.add_parser("show", help="print a registered spec, or the spec an image in an OCI registry was built from")
+    show.add_argument("reference", metavar="NAME[:VERSION]|HOST/NAMESPACE/NAME:TAG")
+    show.add_argument("--engine", choices=("docker", "podman", "buildah"),
+                      help="for an image reference: the engine whose login and settings reach the registry")
     export = commands.add_parser("export", help="write a spec as a conda environment.yml, a requirements.txt or an "
                                                 "Azure ML v2 environment YAML (warns about what the format cannot hold)")
     export.add_argument("spec")
@@ -73,6 +75,15 @@ def build_parser():
                        help="a build secret (RUN --mount=type=secret) or a registry credential referenced as {secret: ID}")
     build.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
                        help="passed to the engine's build command as is (e.g. --engine-arg=--pull=never)")
+    build.add_argument("--registry", metavar="HOST[:PORT]/NAMESPACE",
+                       help="the team's OCI registry (default: $ENVC_IMAGE_REGISTRY): use the image there when it exists, "
+                            "else build with it as layer cache and push; stdout is then HOST/NAMESPACE/NAME:TAG@sha256:...")
+    build.add_argument("--offline", action="store_true", help="use no registry, even if $ENVC_IMAGE_REGISTRY is set")
+    build.add_argument("--pull", action="store_true", help="with a registry: pull the image when the registry already has it")
+    build.add_argument("--registry-username", metavar="env:VAR|secret:ID",
+                       help="log in to --registry with this username reference (default: the engine's existing login)")
+    build.add_argument("--registry-password", metavar="env:VAR|secret:ID",
+                       help="and this password reference; it reaches the engine's login on stdin only")
     return parser
 
 
@@ -318,12 +329,24 @@ def _schema(args) -> int:
 
 def _build(args) -> int:
     """Exit 0 built or already built; 2 invalid spec, no engine or bad arguments; 1 the build failed."""
+    import os
+
     from envc.common.diagnostics import SpecError
     from envc.services.build import BuildError, BuildFailed, build
 
+    registry = None if args.offline else args.registry or os.environ.get("ENVC_IMAGE_REGISTRY") or None
+    if bool(args.registry_username) != bool(args.registry_password):
+        print("envc: error: give --registry-username and --registry-password together", file=sys.stderr)
+        return EXIT_INVALID
+    if (args.pull or args.registry_username) and not registry:
+        print(f"envc: error: {'--pull' if args.pull else '--registry-username'} needs a registry: --registry "
+              "HOST/NAMESPACE or $ENVC_IMAGE_REGISTRY", file=sys.stderr)
+        return EXIT_INVALID
+    credentials = (args.registry_username, args.registry_password) if args.registry_username else None
     try:
         tag, _ = build(_source(args.spec), tag=args.tag, engine_name=args.engine, force=args.force,
-                       secrets=args.secret, engine_args=args.engine_arg)
+                       secrets=args.secret, engine_args=args.engine_arg, registry=registry, pull=args.pull,
+                       registry_credentials=credentials)
     except SpecError as exc:
         _report(exc.diagnostics)
         return EXIT_INVALID
@@ -416,6 +439,8 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
+    if "/" in args.reference:  # an image in an OCI registry (a registered NAME[:VERSION] has no '/')
+        return _show_image(args)
     from envc.services.registry import names, resolve
 
     path = resolve(args.reference)
@@ -425,6 +450,26 @@ def _show(args) -> int:
         return EXIT_INVALID
     with open(path, encoding="utf-8") as handle:
         sys.stdout.write(handle.read())
+    return EXIT_OK
+
+
+def _show_image(args) -> int:
+    """`envc show HOST/NAMESPACE/NAME:TAG[@sha256:...]`: the spec carried in the image's labels (envc build)."""
+    from envc.services.build import BuildError, find_engine
+    from envc.services.oci_registry import Client, RegistryError, spec_from_labels
+
+    try:
+        engine = find_engine(args.engine)
+        host = args.reference.split("/", 1)[0]
+        labels = Client(engine.name, engine.path, sys.stderr).remote_labels(args.reference, host)
+    except (BuildError, RegistryError) as exc:
+        print(f"envc: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    text = spec_from_labels(labels)
+    if text is None:
+        print(f"envc: error: {args.reference} carries no envc spec (it was not built by `envc build`)", file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(text)
     return EXIT_OK
 
 

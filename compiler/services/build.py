@@ -1,19 +1,25 @@
 """`envc build`: compile a spec and build it with an installed engine (Docker, podman or buildah).
 
 The image is tagged with the spec's content hash by default, so an unchanged spec is
-"already materialized" (Azure ML's check) and not rebuilt. Credentials travel only by
-reference: registry passwords go to the engine's login on stdin, build secrets as
-`--secret id=...` arguments naming a file or variable, never as values on a command line.
+"already materialized" (Azure ML's check) and not rebuilt. With a registry (--registry
+HOST/NAMESPACE, or $ENVC_IMAGE_REGISTRY) that check is team-wide: the registry is asked first,
+and what is built is pushed, with the registry as the engine's remote layer cache
+(envc.services.oci_registry). Credentials travel only by reference: registry passwords go to
+the engine's login on stdin, build secrets as `--secret id=...` arguments naming a file or
+variable, never as values on a command line.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections import namedtuple
 from pathlib import Path
+
+from envc.common.records import Record
 
 ENGINES = ("docker", "podman", "buildah")
 
@@ -24,6 +30,10 @@ class BuildError(Exception):
 
 class BuildFailed(BuildError):
     """The engine ran and the build failed (its output has already been streamed)."""
+
+
+class PushFailed(BuildFailed):
+    """The image was built (and is tagged locally) but pushing it to the registry failed."""
 
 
 class Engine(namedtuple("Engine", "name path")):
@@ -38,7 +48,9 @@ class Engine(namedtuple("Engine", "name path")):
             return [self.path, "image", "exists", tag]
         return [self.path, "image", "inspect", tag]
 
-    def build_command(self, dockerfile: Path, context: str, tag: str, secrets, platform, extra) -> list:
+    def build_command(self, dockerfile: Path, context: str, tag: str, secrets, platform, extra, labels=None, cache=None) -> list:
+        """labels: {key: value} for the image. cache: the remote cache (a repository for buildah and podman,
+        which keep one image per step there; an image reference for Docker's inline cache), or None."""
         verb = ["bud"] if self.name == "buildah" else ["build"]
         layers = ["--layers"] if self.name != "docker" else []
         command = [self.path, *verb, *layers, "-f", str(dockerfile), "-t", tag]
@@ -46,6 +58,13 @@ class Engine(namedtuple("Engine", "name path")):
             command += ["--platform", platform]
         for secret in secrets:
             command += ["--secret", secret]
+        if self.name == "docker":  # BuildKit applies --label to the image config, with no step of its own
+            for key, value in sorted((labels or {}).items()):
+                command += ["--label", f"{key}={value}"]
+        if cache and self.name == "docker":  # BuildKit's inline cache: the pushed image carries its cache metadata
+            command += ["--build-arg", "BUILDKIT_INLINE_CACHE=1", "--cache-from", cache]
+        elif cache:
+            command += ["--cache-from", cache, "--cache-to", cache]
         return command + list(extra) + [str(context)]
 
     def login_command(self, address: str, username: str) -> list:
@@ -93,6 +112,21 @@ def image_exists(engine: Engine, tag: str) -> bool:
     return subprocess.run(engine.exists_command(tag), capture_output=True).returncode == 0
 
 
+class CredentialReference(Record):
+    """A credential given on the command line by reference: kind 'env' (a variable) or 'secret' (a --secret id)."""
+
+    __slots__ = ("kind", "name")
+
+
+def parse_credential(argument: str, what: str) -> CredentialReference:
+    """`env:VAR` or `secret:ID`; anything else is refused without echoing it (it may be the credential itself)."""
+    kind, _, name = argument.partition(":")
+    if kind not in ("env", "secret") or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name):
+        raise BuildError(f"{what} takes a reference, env:VARIABLE or secret:ID (with --secret id=ID,src=FILE), "
+                         "never the value itself")
+    return CredentialReference(kind=kind, name=name)
+
+
 def resolve_credential(reference, secret_sources: dict) -> str:
     """The value behind a credential reference (an envc.core.spec.Credential): {env: NAME} or {secret: ID},
     ID given with --secret id=ID,src=FILE|env=VAR."""
@@ -125,8 +159,17 @@ def parse_secret(argument: str) -> tuple:
     return fields["id"], ("src", fields.get("src") or fields["source"])
 
 
-def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_args=(), out=sys.stderr) -> tuple:
-    """Compile and build spec; returns (tag, built: bool). Raises SpecError or BuildError."""
+def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_args=(), out=sys.stderr,
+          registry=None, pull=False, registry_credentials=None) -> tuple:
+    """Compile and build spec; returns (reference, built: bool). Raises SpecError or BuildError.
+
+    Without a registry the reference is the local tag. With registry (HOST[:PORT]/NAMESPACE) it is the
+    pushed image, HOST/NAMESPACE/NAME:TAG@sha256:...: the registry is asked first (a manifest lookup,
+    nothing pulled) and nothing is built when it has the image (pull=True also pulls it); otherwise the
+    image is built with the registry as remote layer cache, and pushed. registry_credentials:
+    (username, password) references (CredentialReference, or "env:VAR"/"secret:ID" strings) for the
+    engine's login, or None to use the engine's current login.
+    """
     from envc.core.pipeline import compile_spec
 
     compiled = compile_spec(spec)
@@ -134,23 +177,115 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
     tag = tag or default_tag(header.name, header.spec_hash)
     secret_sources = dict(parse_secret(s) for s in secrets)
     engine = find_engine(engine_name)
+    base_registry = compiled.inputs.spec.base.registry
+    if registry:
+        return _build_with_registry(compiled, spec, tag, engine, force, secrets, secret_sources, engine_args, out,
+                                    registry, pull, registry_credentials)
     if not force and image_exists(engine, tag):
         print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}); --force rebuilds it", file=out)
         return tag, False
-    registry = compiled.inputs.spec.base.registry
-    if registry and registry.username and registry.password:
-        _login(engine, registry, secret_sources)
+    if base_registry and base_registry.username and base_registry.password:
+        _login(engine, base_registry, secret_sources)
+    _run_build(engine, compiled, tag, secrets, engine_args, out, _labels(compiled, spec), None)
+    return tag, True
+
+
+def _labels(compiled, source) -> dict:
+    """What every image envc builds says about itself: spec name, full content hash, envc version, the
+    registered NAME:VERSION holding this content (if any), and the spec snapshot (see oci_registry)."""
+    from envc.common.version import __version__
+    from envc.formats.detect import input_kind
+    from envc.formats.envc_spec import spec_text
+    from envc.services import oci_registry
+
+    inputs = compiled.inputs
+    try:
+        if input_kind(source) == "envc":
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        else:
+            text = spec_text(inputs.spec.data, f"Built by envc {__version__} from {os.path.basename(os.path.normpath(source))}.")
+    except (OSError, UnicodeDecodeError):
+        text = spec_text(inputs.spec.data, f"Built by envc {__version__}.")
+    return oci_registry.labels(inputs.spec.name, inputs.spec_hash, __version__,
+                               oci_registry.registered_version(inputs.spec.name, inputs.spec_hash),
+                               oci_registry.snapshot(inputs, source, text))
+
+
+def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache) -> None:
+    text = compiled.dockerfile
+    if labels and engine.name != "docker":  # buildah makes a step of each --label: one LABEL line is one step
+        from envc.common.quoting import dockerfile_word
+
+        text += ("" if text.endswith("\n") else "\n") + "LABEL " + " ".join(f"{k}={dockerfile_word(v)}" for k, v in sorted(labels.items())) + "\n"
     with tempfile.TemporaryDirectory(prefix="envc-build-") as folder:
         dockerfile = Path(folder) / "Dockerfile"
-        dockerfile.write_text(compiled.dockerfile, encoding="utf-8")
+        dockerfile.write_text(text, encoding="utf-8")
         command = engine.build_command(dockerfile, compiled.context, tag, secrets,
-                                       compiled.inputs.spec.base.platform, engine_args)
+                                       compiled.inputs.spec.base.platform, engine_args, labels, cache)
         print(f"envc: building {tag} with {engine.name}", file=out)
         env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None
         result = subprocess.run(command, env=env, stdout=_progress_stream(out))  # stdout is for the tag alone
     if result.returncode != 0:
         raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
-    return tag, True
+
+
+def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_sources, engine_args, out,
+                         registry, pull, registry_credentials) -> tuple:
+    """The team-wide "already materialized" check, then build, then push (see build())."""
+    from envc.services import oci_registry
+
+    header = compiled.image.header
+    try:
+        place = oci_registry.target(registry, header.name, header.spec_hash)
+    except oci_registry.RegistryError as exc:
+        raise BuildError(str(exc)) from None
+    client = oci_registry.Client(engine.name, engine.path, out)
+    try:
+        if registry_credentials:
+            username, password = (parse_credential(c, what) if isinstance(c, str) else c
+                                  for c, what in zip(registry_credentials, ("--registry-username", "--registry-password")))
+            client.login(place.host, resolve_credential(username, secret_sources), resolve_credential(password, secret_sources))
+        found = client.lookup(place)
+        if found is not None and not force:
+            where = found.pinned()
+            if pull:
+                client.pull(where, place.host)
+                client.tag(where, place.reference)
+                client.tag(where, tag)
+                print(f"envc: pulled {where} (built from this spec, sha256:{header.spec_hash[:16]}); also tagged {tag}", file=out)
+            else:
+                print(f"envc: {where} is already built from this spec (sha256:{header.spec_hash[:16]}); nothing to build "
+                      "(--pull fetches it, --force rebuilds it)", file=out)
+            return where, False
+    except oci_registry.RegistryError as exc:
+        raise BuildError(str(exc)) from None
+    labels = _labels(compiled, source)
+    present = None if force else client.local_labels(tag)
+    built = not (present and present.get(f"{oci_registry.LABEL}.spec.hash") == f"sha256:{header.spec_hash}")
+    if built:
+        base_registry = compiled.inputs.spec.base.registry
+        if base_registry and base_registry.username and base_registry.password:
+            _login(engine, base_registry, secret_sources)
+        cache = place.cache if engine.name != "docker" else f"{place.cache}:{oci_registry.cache_tag(header.name)}"
+        _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache)
+    else:
+        print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}) but not in the registry: "
+              "pushing it", file=out)
+    try:
+        client.tag(tag, place.reference)
+        print(f"envc: pushing {place.reference}", file=out)
+        digest = client.push(tag, place.reference, place.host)
+        if engine.name == "docker":  # the inline cache a teammate's next build of this name starts from
+            cache = f"{place.cache}:{oci_registry.cache_tag(header.name)}"
+            try:
+                client.push(tag, cache, place.host)
+            except oci_registry.RegistryError as exc:
+                print(f"envc: warning: the layer cache {cache} was not updated: {exc}", file=out)
+    except oci_registry.RegistryError as exc:
+        raise PushFailed(f"{exc}; the image is {'built' if built else 'still'} and tagged locally as {tag} and "
+                         f"{place.reference}: run the same command again to push it") from None
+    return f"{place.reference}@{digest}", built
 
 
 def _progress_stream(out):
