@@ -23,7 +23,7 @@ def buildkit_pairs(command):
 
 # The Dockerfile instructions each kind of IR stage is written as.
 INSTRUCTIONS = {"Helper": ["FROM"], "From": ["FROM"], "Apt": ["RUN"], "CopyFrom": ["COPY"], "CondaCreate": ["RUN"],
-                "Activate": ["ENV"], "Run": ["RUN"], "PipInstall": ["RUN"], "Copy": ["COPY"], "WriteFile": ["RUN"],
+                "Activate": ["ENV"], "User": ["USER"], "Run": ["RUN"], "PipInstall": ["RUN"], "Copy": ["COPY"], "WriteFile": ["RUN"],
                 "Env": ["ENV"], "Labels": ["LABEL"], "Entrypoint": ["ENTRYPOINT"], "Cmd": ["CMD"]}
 
 

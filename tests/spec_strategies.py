@@ -48,6 +48,7 @@ def environments(draw):
     if kind == "image":
         base["image"] = draw(images)
         maybe(draw, st.sampled_from(["linux/amd64", "linux/arm64"]), "platform", base)
+        maybe(draw, st.sampled_from(["dockeruser", "1000:1000"]), "user", base)
     elif kind == "dockerfile":
         context = draw(st.sampled_from([None, "ctx"]))
         base["dockerfile"] = f"{context}/Dockerfile" if context else "base.Dockerfile"

@@ -645,3 +645,51 @@ def test_azureml_v2_build_context_copies_arrive(engine_env, tmp_path):
     labels = engine.inspect(tag, engine_env)["OCIv1"]["config"]["Labels"]
     assert labels["cuda"] == "11.10" and labels["org.opencontainers.image.version"] == "2"
     rmi([tag], engine_env)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. a base that ends as another user; envc's own scripts as the image holds them
+
+
+def test_a_base_that_ends_as_another_user_installs_as_root_and_gives_the_image_back(engine_env, tmp_path):
+    """apt and /opt/envc need root; the image then runs as the base's user, as it did."""
+    files = {"base.Dockerfile": f"FROM {BASE}\nRUN useradd --create-home app\nUSER app\n"}
+    spec = {"name": "e2e-user", "base": {"dockerfile": "base.Dockerfile"}, "pip": {"packages": ["six==1.16.0"]},
+            "init": {"command": ["sh", "-c", "id -un; python -c 'import six; print(six.__version__)'"]}}
+    tag = f"{TAG_PREFIX}-user:test"
+    try:
+        build(write_spec(tmp_path, spec, files), tag, engine_env)
+        assert run_ok(tag, [], engine_env).split() == ["app", "1.16.0"]
+    finally:
+        rmi([tag], engine_env)
+
+
+def test_envc_scripts_reach_the_image_byte_for_byte_and_activate_a_conda_style_prefix(engine_env, tmp_path):
+    """The activation script and the wrapper, written by the emitted RUN printf, are the exact text
+    envc holds; sourced in the image, envc-activate runs a prefix's env_vars.d and activate.d."""
+    from envc.common import image_paths as paths
+    from envc.core import ir
+    from envc.core.emit import render
+    from envc.core.init_wrapper import ACTIVATE, WRAPPER
+
+    header = ir.Header(version="t", name="t", spec_hash="0" * 64, directives=(), needs_context=False, context=".", registry=None)
+    prefix = "/opt/fake-env"
+    setup = ir.Run(commands=(("mkdir", "-p", f"{prefix}/etc/conda/activate.d", f"{prefix}/etc/conda/env_vars.d"),
+                             ("sh", "-c", f"printf '%s\\n' '{{\"GDAL_DATA\": \"a b $x\"}}' > {prefix}/etc/conda/env_vars.d/gdal.json"),
+                             ("sh", "-c", f"printf '%s\\n' 'export JAVA_HOME=/opt/jdk' > {prefix}/etc/conda/activate.d/java.sh")))
+    image = ir.Image(header=header, stages=(
+        ir.From(image=BASE, platform=None), setup,
+        ir.WriteFile(file=ir.InlineFile(path=paths.ACTIVATE, lines=tuple(ACTIVATE.splitlines())), mode="0644"),
+        ir.WriteFile(file=ir.InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755"),
+        ir.Env(variables=(("CONDA_PREFIX", prefix),)), ir.Entrypoint(command=(paths.WRAPPER,))))
+    (tmp_path / "Dockerfile").write_text(render(image))
+    tag = f"{TAG_PREFIX}-scripts:test"
+    try:
+        proc = engine.build(tmp_path / "Dockerfile", tmp_path, tag, engine_env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert run_ok(tag, ["cat", paths.ACTIVATE], engine_env, ["--entrypoint", ""]) == ACTIVATE
+        assert run_ok(tag, ["cat", paths.WRAPPER], engine_env, ["--entrypoint", ""]) == WRAPPER
+        got = run_ok(tag, ["sh", "-c", 'printf "%s|%s" "$GDAL_DATA" "$JAVA_HOME"'], engine_env)
+        assert got == "a b $x|/opt/jdk"
+    finally:
+        rmi([tag], engine_env)

@@ -11,6 +11,7 @@ STAGES = [
     (ir.Helper(image="example/tool:1", name="envc-tool", platform="linux/arm64"),
      "FROM --platform=linux/arm64 example/tool:1 AS envc-tool"),
     (ir.From(image="ubuntu:22.04", platform=None), "FROM ubuntu:22.04"),
+    (ir.User(name="dockeruser"), "USER dockeruser"),
     (ir.BaseDockerfile(text="FROM a AS b\nFROM b"), "FROM a AS b\nFROM b"),
     (ir.Apt(packages=("git", "libgl1=1.0")),
      "RUN apt-get update \\\n && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n"

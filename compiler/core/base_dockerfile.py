@@ -50,6 +50,13 @@ def from_images(text: str) -> list:
     return _FROM.findall(text)
 
 
+def final_user(text: str):
+    """The USER the base Dockerfile's last stage ends with, or None (root, or not set in that stage)."""
+    stage = re.split(r"^\s*FROM\s", text, flags=re.I | re.M)[-1]
+    users = re.findall(r"^\s*USER\s+(\S+)", stage, re.I | re.M)
+    return users[-1] if users and users[-1] not in ("root", "0", "root:root", "0:0") else None
+
+
 def from_platform(text: str):
     """The --platform of the last FROM, or None."""
     froms = re.findall(r"^\s*FROM\s+((?:--\S+\s+)*)\S+", text, re.I | re.M)

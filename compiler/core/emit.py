@@ -29,7 +29,9 @@ def render(image: ir.Image) -> str:
 def _opens_section(stage, previous) -> bool:
     if isinstance(stage, ir.Activate):
         return not isinstance(previous, CREATES_ENVIRONMENT)
-    return isinstance(stage, (ir.Helper, ir.From, ir.BaseDockerfile, ir.Apt, ir.Env))
+    if isinstance(previous, ir.User) and previous.name == "root":
+        return False  # the install steps follow the switch to root at once
+    return isinstance(stage, (ir.Helper, ir.From, ir.BaseDockerfile, ir.Apt, ir.Env, ir.User))
 
 
 def _header(header: ir.Header) -> list:
@@ -92,6 +94,10 @@ def _from(stage: ir.From) -> list:
 
 def _base_dockerfile(stage: ir.BaseDockerfile) -> list:
     return [stage.text]
+
+
+def _user(stage: ir.User) -> list:
+    return [f"USER {stage.name}"]
 
 
 def _apt(stage: ir.Apt) -> list:
@@ -207,7 +213,7 @@ def _cmd(stage: ir.Cmd) -> list:
 
 
 EMITTERS = {
-    ir.Helper: _helper, ir.From: _from, ir.BaseDockerfile: _base_dockerfile, ir.Apt: _apt, ir.CopyFrom: _copy_from,
+    ir.Helper: _helper, ir.From: _from, ir.BaseDockerfile: _base_dockerfile, ir.User: _user, ir.Apt: _apt, ir.CopyFrom: _copy_from,
     ir.CondaCreate: _conda_create, ir.Activate: _activate, ir.Run: _run, ir.PipInstall: _pip_install, ir.Copy: _copy,
     ir.WriteFile: _write_file, ir.Env: _runtime_env, ir.Labels: _labels, ir.Entrypoint: _entrypoint, ir.Cmd: _cmd,
 }

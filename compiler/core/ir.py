@@ -68,6 +68,12 @@ class BaseDockerfile(Record):
     __slots__ = ("text",)
 
 
+class User(Record):
+    """The user the following instructions run as (root for envc's installs; the base's own user after)."""
+
+    __slots__ = ("name",)
+
+
 class Apt(Record):
     """System packages, in one layer that also removes apt's lists."""
 
@@ -146,7 +152,7 @@ class Image(Record):
     __slots__ = ("header", "stages")
 
 
-RECORDS = {cls.__name__: cls for cls in (Header, InlineFile, Mount, Raw, Installer, Helper, From, BaseDockerfile, Apt, CopyFrom, CondaCreate,
+RECORDS = {cls.__name__: cls for cls in (Header, InlineFile, Mount, Raw, Installer, Helper, From, BaseDockerfile, User, Apt, CopyFrom, CondaCreate,
                                          Activate, Run, PipInstall, Copy, WriteFile, Env, Labels, Entrypoint, Cmd, Image)}
 
 

@@ -18,7 +18,7 @@ from envc.common.version import __version__
 from envc.core.init_wrapper import ACTIVATE, WRAPPER
 from envc.core.inputs import Inputs, python_generation
 from envc.core.ir import (Activate, Apt, BaseDockerfile, Cmd, Copy, CondaCreate, CopyFrom, Entrypoint, Env, From, Header,
-                          Helper, Image, InlineFile, Installer, Labels, Mount, PipInstall, Raw, Run, WriteFile)
+                          Helper, Image, InlineFile, Installer, Labels, Mount, PipInstall, Raw, Run, User, WriteFile)
 from envc.formats.requirements import ENTRY_OPTIONS
 
 # The certificate bundles micromamba looks for (libmamba's downloader): with none of them in the base,
@@ -46,12 +46,23 @@ def lower(inputs: Inputs) -> Image:
     init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
-    stages = [*helpers, *base_stages, *_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init,
-              *_runtime(spec, wrapped=bool(init or conda))]
+    installs = [*_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init]
+    user = spec.base.user or _dockerfile_user(inputs.base_dockerfile)
+    if user and installs:  # a base that ends as another user: install as root, then give the image back to that user
+        installs = [User(name="root"), *installs, User(name=user)]
+    stages = [*helpers, *base_stages, *installs, *_runtime(spec, wrapped=bool(init or conda))]
     header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
                     needs_context=any(isinstance(stage, Copy) for stage in stages) or _copies_from_context(inputs.base_dockerfile),
                     context=inputs.context, registry=spec.base.registry.address if spec.base.registry else None)
     return Image(header=header, stages=tuple(stages))
+
+
+def _dockerfile_user(base_dockerfile):
+    if not base_dockerfile:
+        return None
+    from envc.core.base_dockerfile import final_user
+
+    return final_user(base_dockerfile)
 
 
 def _copies_from_context(base_dockerfile) -> bool:

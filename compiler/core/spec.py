@@ -65,9 +65,10 @@ class Registry(Record):
 class Base(Record):
     """image: the FROM reference (the schema's default when neither image nor dockerfile is given),
     or None with a dockerfile; image_where: where it was written (the spec's top when defaulted);
+    user: the USER the base image runs as, when the spec says it;
     context: base.context as written ('.' by default) and its FileRef (None when not given)."""
 
-    __slots__ = ("image", "image_where", "dockerfile", "context", "context_ref", "platform", "registry")
+    __slots__ = ("image", "image_where", "dockerfile", "context", "context_ref", "platform", "user", "registry")
 
 
 class System(Record):
@@ -152,7 +153,7 @@ class _Builder:
         return Base(image=image, image_where=self.doc.at(("base", "image") if "image" in base else ()),
                     dockerfile=dockerfile, context=base.get("context", "."),
                     context_ref=self.file(("base", "context")) if "context" in base else None,
-                    platform=base.get("platform"), registry=registry)
+                    platform=base.get("platform"), user=base.get("user"), registry=registry)
 
     def system(self):
         system = self.data.get("system")
