@@ -23,6 +23,8 @@ AZUREML_V1_SHAPES = {("name",): str, ("python",): dict, ("docker",): dict, ("doc
                      ("docker", "platform"): dict, ("docker", "arguments"): list, ("environmentVariables",): dict,
                      ("spark",): dict, ("databricks",): dict, ("python", "interpreterPath"): str,
                      ("docker", "baseImageRegistry", "address"): str, ("docker", "platform", "architecture"): str}
+# What a registry credential of a saved folder becomes: a reference, never the value (envc writes none).
+USERNAME_REFERENCE, PASSWORD_REFERENCE = {"env": "AZUREML_REGISTRY_USERNAME"}, {"secret": "azureml_registry_password"}
 AZUREML_V1_DOCKER_KEYS = {"enabled", "baseImage", "baseDockerfile", "buildContext", "sharedVolumes", "shmSize", "arguments",
                           "baseImageRegistry", "platform"}
 
@@ -113,7 +115,8 @@ def from_azureml_v1(doc: Document) -> Document:
     registry, registry_notes = _v1_registry(doc, docker.get("baseImageRegistry") or {})
     if registry:
         base["registry"] = registry
-        moves[("docker", "baseImageRegistry", "address")] = ("base", "registry", "address")
+        for key in ("address", "username", "password"):
+            moves[("docker", "baseImageRegistry", key)] = ("base", "registry", key)
     notes += registry_notes
     architecture = (docker.get("platform") or {}).get("architecture") or "amd64"
     if base.get("image") and architecture != "amd64":
@@ -139,9 +142,13 @@ def _v1_registry(doc: Document, registry: dict) -> tuple:
     if not registry.get("address"):
         return None, []
     result, notes = {"address": registry["address"]}, []
-    for key, reference in (("username", {"env": "AZUREML_REGISTRY_USERNAME"}), ("password", {"secret": "azureml_registry_password"})):
-        if registry.get(key):
-            result[key] = reference
+    for key, reference in (("username", USERNAME_REFERENCE), ("password", PASSWORD_REFERENCE)):
+        value = registry.get(key)
+        if isinstance(value, dict) and len(value) == 1 and set(value) <= {"env", "secret"}:
+            result[key] = value  # already a reference (envc's save_to_directory writes these): the schema checks it
+            continue
+        if value:
+            result[key] = dict(reference)
             how = f"env {reference['env']}" if "env" in reference else f"--secret id={reference['secret']},src=FILE"
             notes.append(warning(doc.at(("docker", "baseImageRegistry", key)), f"the literal registry {key} is not copied: "
                                  f"`envc build` takes it by reference ({how})"))

@@ -39,3 +39,75 @@ def azureml_v2_files(spec, relocate, destination: str) -> tuple:
     if spec.labels:
         data["tags"] = dict(spec.labels)
     return {destination: yaml_text(data, f"Exported by envc from environment '{spec.name}'."), **files}, notes
+
+
+# The keys a folder saved by azureml-core's Environment.save_to_directory holds (`envc export --to
+# azureml-v1`); every other key the spec sets is a located warning. (Per-key facts belong in the
+# schema's x-envc-export; the v1 format is listed here until the schema names it.)
+AZUREML_V1_KEYS = {("name",), ("base", "image"), ("base", "dockerfile"), ("base", "registry", "address"),
+                   ("base", "registry", "username"), ("base", "registry", "password"), ("python", "user_managed"),
+                   ("python", "interpreter"), ("conda", "channels"), ("conda", "dependencies"), ("conda", "file"),
+                   ("pip", "packages"), ("pip", "requirements"), ("pip", "index_url"), ("pip", "extra_index_urls"),
+                   ("env",)}
+
+
+def azureml_v1_files(spec, relocate, folder: str) -> tuple:
+    """({path: text, or None to remove a stale file}: azureml_environment.json, conda_dependencies.yml unless
+    the Python is user-managed, BaseDockerfile for a base Dockerfile; notes on what it cannot hold
+    beyond AZUREML_V1_KEYS: labels other than the version)."""
+    import json
+
+    from envc.formats.azureml import V1_CONDA_FILE, V1_DOCKERFILE, VERSION_LABEL
+    from envc.formats.detect import AZUREML_V1_FILE
+    from envc.formats.requirements_export import pip_lines
+
+    base, notes, files = spec.base, [], {}
+    others = sorted(key for key in spec.labels or {} if key != VERSION_LABEL)
+    if others:
+        notes.append(warning(spec.key_at(("labels", others[0])), f"labels {', '.join(repr(k) for k in others)} are not "
+                                                               "exported: the format keeps only the version label"))
+    dockerfile_path = os.path.join(folder, V1_DOCKERFILE)
+    registry = {"address": None, "username": None, "password": None, "registryIdentity": None}
+    if base.registry:
+        registry["address"] = base.registry.address
+        for key in ("username", "password"):
+            reference = getattr(base.registry, key)
+            if reference is not None:
+                registry[key] = {reference.kind: reference.name}
+    docker = {"enabled": False, "baseImage": base.image, "baseDockerfile": None, "buildContext": None,
+              "sharedVolumes": True, "shmSize": "2g", "arguments": [], "baseImageRegistry": registry,
+              "platform": {"os": "Linux", "architecture": "amd64"}}
+    if base.dockerfile is not None:
+        with open(os.path.join(spec.root, base.dockerfile.relative), encoding="utf-8") as handle:
+            files[dockerfile_path] = handle.read()
+        del docker["baseDockerfile"]  # in a file of its own, as azureml-core saves it
+        docker["baseImage"] = None
+    else:
+        files[dockerfile_path] = None  # a BaseDockerfile left there would be read as the base
+    managed = bool(spec.python and spec.python.user_managed)
+    saved = {"name": spec.name, "version": (spec.labels or {}).get(VERSION_LABEL), "environmentVariables": dict(spec.env or {}),
+             "python": {"userManagedDependencies": bool(managed), "interpreterPath": (spec.python.interpreter if managed else None) or "python",
+                        "condaDependenciesFile": None, "baseCondaEnvironment": None},
+             "docker": docker, "spark": {"repositories": [], "packages": [], "precachePackages": True},
+             "databricks": {"mavenLibraries": [], "pypiLibraries": [], "rcranLibraries": [], "jarLibraries": [],
+                            "eggLibraries": []},
+             "r": None, "inferencingStackVersion": None, "assetId": None}
+    conda_path = os.path.join(folder, V1_CONDA_FILE)
+    files[conda_path] = None
+    if not managed:
+        conda = spec.conda
+        if conda and conda.lock:
+            notes.append(warning(conda.lock.where, "'conda.lock' is not exported: the format has no place for a lock file"))
+        if spec.pip and not conda:
+            notes.append(warning(spec.key_at(("pip",)), "'pip' without 'conda' is exported into a conda environment: "
+                                                        "Azure ML installs pip packages with conda's pip"))
+        dependencies = [package.text for package in (conda.packages if conda else ())]
+        pip = pip_lines(spec, relocate)
+        if pip and not any(package.spec.name.lower() == "pip" for package in (conda.packages if conda else ())):
+            dependencies.append("pip")
+        data = {"name": spec.name, "dependencies": dependencies + ([{"pip": pip}] if pip else [])}
+        if conda and conda.channels:
+            data["channels"] = list(conda.channels)
+        files[conda_path] = yaml_text(data, f"Conda file of the Azure ML environment exported by envc from environment '{spec.name}'.")
+    files[os.path.join(folder, AZUREML_V1_FILE)] = json.dumps(saved, indent=4, ensure_ascii=False)
+    return files, notes

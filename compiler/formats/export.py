@@ -1,5 +1,5 @@
 """`envc export`: a checked spec in the formats other tools read (conda environment.yml,
-requirements.txt, Azure ML CLI v2 environment YAML).
+requirements.txt, Azure ML CLI v2 environment YAML, a folder as azureml-core's save_to_directory writes it).
 
 Each format holds less than a spec. Which keys a format can hold is the schema's `x-envc-export`
 annotation; every other key the spec sets is reported as a located warning naming what was left
@@ -14,13 +14,14 @@ import posixpath
 from envc.common.diagnostics import SpecError, error, warning
 from envc.common.schema import leaf_keys, property_schema
 
-FORMATS = ("conda", "requirements", "azureml-v2")
+FORMATS = ("conda", "requirements", "azureml-v2", "azureml-v1")
 
 
 def export(inputs, to: str, destination: str) -> tuple:
     """({path: text} to write, warnings) for checked Inputs in format `to`, written at destination."""
     spec = inputs.spec  # conda.file already spliced in: its packages are exported, not its path
-    relocate = _Relocator(os.path.realpath(spec.root), os.path.dirname(os.path.abspath(destination)))
+    folder = os.path.abspath(destination) if to == "azureml-v1" else os.path.dirname(os.path.abspath(destination))
+    relocate = _Relocator(os.path.realpath(spec.root), folder)
     notes = lost_keys(spec, to)
     if to == "conda":
         from envc.formats.conda_env_export import conda_text
@@ -30,10 +31,15 @@ def export(inputs, to: str, destination: str) -> tuple:
         from envc.formats.requirements_export import requirements_text
 
         files = {destination: requirements_text(spec, relocate)}
-    else:
+    elif to == "azureml-v2":
         from envc.formats.azureml_export import azureml_v2_files
 
         files, more = azureml_v2_files(spec, relocate, destination)
+        notes += more
+    else:
+        from envc.formats.azureml_export import azureml_v1_files
+
+        files, more = azureml_v1_files(spec, relocate, destination)
         notes += more
     if relocate.problems:
         raise SpecError(relocate.problems)
@@ -48,7 +54,7 @@ def lost_keys(spec, to: str) -> list:
     def lost(path: tuple) -> list:
         """The set leaves under path that the format cannot hold, or None when it holds some."""
         set_leaves = [leaf for leaf in leaves if leaf[:len(path)] == path and _value(spec.data, leaf) is not None]
-        missing = [leaf for leaf in set_leaves if to not in leaves[leaf]["x-envc-export"]]
+        missing = [leaf for leaf in set_leaves if not _holds(to, leaf, leaves[leaf])]
         return missing if len(missing) == len(set_leaves) else None
 
     notes, sections = [], sorted({leaf[:depth] for leaf in leaves for depth in range(1, len(leaf) + 1)}, key=len)
@@ -63,6 +69,14 @@ def lost_keys(spec, to: str) -> list:
             notes.append(warning(spec.key_at(path), f"'{'.'.join(path)}' is not exported: the format has no place for "
                                                     f"{title[0].lower()}{title[1:]}"))
     return notes
+
+
+def _holds(to: str, leaf: tuple, facts: dict) -> bool:
+    if to == "azureml-v1":
+        from envc.formats.azureml_export import AZUREML_V1_KEYS
+
+        return leaf in AZUREML_V1_KEYS or leaf == ("labels",)  # labels: only the version label, noted by the writer
+    return to in facts["x-envc-export"]
 
 
 def _value(data, path: tuple):

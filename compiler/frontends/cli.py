@@ -51,16 +51,18 @@ def build_parser():
                                                     "registry, as NAME:VERSION (usable wherever a SPEC is)")
     register.add_argument("spec")
     register.add_argument("--version", help="default: one more than the latest; unchanged content keeps its version")
-    commands.add_parser("list", help="the registered environments and their versions")
+    commands.add_parser("list", help="the registered environments and their versions, then the curated ones")
     show = commands.add_parser("show", help="print a registered spec, or the spec an image in an OCI registry was built from")
     show.add_argument("reference", metavar="NAME[:VERSION]|HOST/NAMESPACE/NAME:TAG")
     show.add_argument("--engine", choices=("docker", "podman", "buildah"),
                       help="for an image reference: the engine whose login and settings reach the registry")
-    export = commands.add_parser("export", help="write a spec as a conda environment.yml, a requirements.txt or an "
-                                                "Azure ML v2 environment YAML (warns about what the format cannot hold)")
+    export = commands.add_parser("export", help="write a spec as a conda environment.yml, a requirements.txt, an "
+                                                "Azure ML v2 environment YAML or a saved Azure ML v1 folder (warns about "
+                                                "what the format cannot hold)")
     export.add_argument("spec")
     export.add_argument("--to", required=True, choices=FORMATS)
-    export.add_argument("-o", "--output", required=True, help="the file to write (azureml-v2 also writes NAME.conda.yml beside it)")
+    export.add_argument("-o", "--output", required=True, help="the file to write (azureml-v2 also writes NAME.conda.yml "
+                                                              "beside it; azureml-v1: the folder to write)")
     import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml, "
                                                  "Azure ML v2 environment YAML or saved Azure ML v1 folder as an envc spec")
     import_.add_argument("source")
@@ -411,7 +413,17 @@ def _export(args) -> int:
         _report(exc.diagnostics)
         return EXIT_INVALID
     _report(warnings)
-    return EXIT_OK if all(_write(path, text) for path, text in files.items()) else EXIT_INVALID
+    import os
+
+    try:
+        for path in files:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            if files[path] is None and os.path.isfile(path):
+                os.unlink(path)  # a file an earlier export left that would now change the meaning
+    except OSError as exc:
+        print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK if all(_write(path, text) for path, text in files.items() if text is not None) else EXIT_INVALID
 
 
 def _register(args) -> int:
@@ -430,23 +442,26 @@ def _register(args) -> int:
 
 
 def _list(args) -> int:
-    from envc.services.registry import names, versions
+    from envc.services.registry import curated, names, versions
 
     for name in names():
         known = versions(name)
         print(f"{name}:{known[-1]}  ({len(known)} version{'s' if len(known) > 1 else ''}: {', '.join(known)})")
+    for entry in curated():
+        print(f"{entry['name']}:{entry['version']}  (curated: Azure ML's {entry['azureml_name']})")
     return EXIT_OK
 
 
 def _show(args) -> int:
     if "/" in args.reference:  # an image in an OCI registry (a registered NAME[:VERSION] has no '/')
         return _show_image(args)
-    from envc.services.registry import names, resolve
+    from envc.services.registry import curated, names, resolve
 
     path = resolve(args.reference)
     if path is None:
         known = ", ".join(names()) or "none yet"
-        print(f"envc: error: {args.reference} is not registered (registered: {known}); `envc list` shows them", file=sys.stderr)
+        print(f"envc: error: {args.reference} is not registered (registered: {known}; curated: "
+              f"{', '.join(entry['name'] for entry in curated())}); `envc list` shows them", file=sys.stderr)
         return EXIT_INVALID
     with open(path, encoding="utf-8") as handle:
         sys.stdout.write(handle.read())

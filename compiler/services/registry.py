@@ -43,15 +43,44 @@ def names() -> list:
 
 
 def resolve(reference: str):
-    """The snapshot's spec for NAME[:VERSION] (latest when no version), or None when it is not registered."""
-    match = REFERENCE.fullmatch(reference)
+    """The snapshot's spec for NAME[:VERSION] (latest when no version), or the curated environment's
+    spec (NAME in any case: Azure ML spells them AzureML-sklearn-1.5), or None when there is neither."""
+    name, _, version = reference.partition(":")
+    match = REFERENCE.fullmatch(f"{name.lower()}:{version}" if version else name.lower())
     if not match:
         return None
     known = versions(match["name"])
-    version = match["version"] or (known[-1] if known else None)
-    if version not in known:
-        return None
-    return os.path.join(root(), match["name"], version, record(match["name"], version).get("spec", SPEC_FILE))
+    chosen = match["version"] or (known[-1] if known else None)
+    if chosen in known:
+        return os.path.join(root(), match["name"], chosen, record(match["name"], chosen).get("spec", SPEC_FILE))
+    entry = _curated_index().get(match["name"])
+    if entry is not None and match["version"] in (None, entry["version"]):
+        return os.path.join(CURATED, entry["spec"])
+    return None
+
+
+# Azure ML's curated environments, shipped as envc specs (compiler/curated/, README "Curated environments").
+CURATED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "curated")
+
+
+def _curated_index() -> dict:
+    """{envc name: {name, azureml_name, version, spec (relative to CURATED), source}} of compiler/curated/index.json."""
+    with open(os.path.join(CURATED, "index.json"), encoding="utf-8") as handle:
+        return {entry["name"]: entry for entry in json.load(handle)}
+
+
+def curated() -> list:
+    """The curated environments, each {name, azureml_name, version, spec (its path), source}, by name."""
+    return [dict(entry, spec=os.path.join(CURATED, entry["spec"])) for _, entry in sorted(_curated_index().items())]
+
+
+def is_curated(path: str) -> bool:
+    return os.path.realpath(path).startswith(os.path.realpath(CURATED) + os.sep)
+
+
+def all_names() -> list:
+    """Registered and curated names (curated ones also as Azure ML spells them), for did-you-mean."""
+    return names() + [entry[key] for entry in curated() for key in ("name", "azureml_name")]
 
 
 def resolve_source(spec: str) -> str:
@@ -77,6 +106,12 @@ def register(source: str, version: str | None = None) -> tuple:
     source = resolve_source(source)  # re-registering a registered NAME[:VERSION]: its snapshot is the source
     inputs = check(source)
     data, name, digest = inputs.spec.data, inputs.spec.name, inputs.spec_hash
+    if name in _curated_index() and not is_curated(source):
+        raise SpecError([error(inputs.spec.document.at(("name",)), f"'{name}' is a curated environment shipped with envc, "
+                                                                   "which registering cannot replace: give yours another name")])
+    if is_curated(source):
+        raise SpecError([error(Location(display_name(source)), f"{name} is curated: it is already available as "
+                                                               f"{name}:{_curated_index()[name]['version']} wherever a SPEC goes")])
     if version is not None and not REFERENCE.fullmatch(f"{name}:{version}"):
         raise SpecError([error(Location(display_name(source)), f"'{version}' is not a version: use letters, digits, '.', '_' and '-'")])
     for existing in reversed(versions(name)):
