@@ -333,17 +333,19 @@ class Client:
     def local_labels(self, image: str):
         """The labels of a local image, or None when the engine has no such image."""
         if self.engine == "buildah":
-            argv = [self.path, "inspect", "--type", "image", "--format", "{{json .OCIv1.Config.Labels}}", image]
-        elif self.engine == "podman":
-            argv = [self.path, "image", "inspect", "--format", "{{json .Labels}}", image]
+            argv = [self.path, "inspect", "--type", "image", image]
         else:
-            argv = [self.path, "image", "inspect", "--format", "{{json .Config.Labels}}", image]
+            argv = [self.path, "image", "inspect", image]
         result = self._run(argv)
         if result.returncode != 0:
             return None
         try:
-            return json.loads(result.stdout.strip() or "null") or {}
-        except ValueError:
+            data = json.loads(result.stdout)
+            if self.engine == "buildah":
+                return (data.get("OCIv1", {}).get("config") or {}).get("Labels") or {}
+            data = data[0] if isinstance(data, list) and data else {}
+            return (data.get("Labels") if self.engine == "podman" else (data.get("Config") or {}).get("Labels")) or {}
+        except (ValueError, AttributeError):
             return {}
 
     def remote_labels(self, reference: str, host: str) -> dict:
