@@ -94,6 +94,8 @@ def _conda(draw, spec, files):
             conda["dependencies"].append({"pip": draw(st.lists(pep508, min_size=1, max_size=3))})
         maybe(draw, st.dictionaries(st.sampled_from(["cuda", "glibc"]), st.sampled_from(["12.4", "2.35", ""]), min_size=1),
               "virtual_packages", conda)
+        maybe(draw, st.sampled_from(["docker.io/mambaorg/micromamba:2.0.5@sha256:" + "ab" * 32, "mambaorg/micromamba:2.0.8"]),
+              "micromamba_image", conda)
         spec["conda"] = conda
     elif kind == "file":
         files["environment.yml"] = yaml.safe_dump({"channels": draw(channels), "dependencies": draw(dependencies)})

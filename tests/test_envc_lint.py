@@ -61,6 +61,7 @@ LOCKED_SPEC = f"""name: locked
 base: {{image: "ubuntu:22.04@sha256:{'b' * 64}"}}
 conda:
   lock: conda-linux-64.lock
+  micromamba_image: "docker.io/mambaorg/micromamba:2.0.5@sha256:{'d' * 64}"
 pip:
   requirements: [requirements.txt]
 """
@@ -86,6 +87,12 @@ def test_locked_compiles_a_locked_spec(tmp_path, capsys):
 
 def test_locked_accepts_exact_conda_version_and_build(tmp_path, capsys):
     write(tmp_path, f"name: x\nbase: {{image: 'u:1@sha256:{'c' * 64}'}}\nconda:\n  dependencies: [python==3.11.6=hab00c5b_0_cpython]\n")
+    code, _, err = run_envc(["compile", "envc.yml", "--locked"], tmp_path, capsys)
+    assert code == 2 and err.splitlines() == [  # micromamba's own image is part of the build too
+        "envc.yml:3:1: error: --locked: micromamba comes from 'docker.io/mambaorg/micromamba:2.0.5', pinned by tag only (its "
+        "publisher rebuilds tags): set conda.micromamba_image to that image@sha256:DIGEST"]
+    with open(tmp_path / "envc.yml", "a") as spec:
+        spec.write(f"  micromamba_image: 'docker.io/mambaorg/micromamba:2.0.5@sha256:{'e' * 64}'\n")
     assert run_envc(["compile", "envc.yml", "--locked"], tmp_path, capsys)[0] == 0
 
 

@@ -134,7 +134,9 @@ def check_exact(compiled, spec, where, value) -> int:
     elif section in ("pip", "system") and where[-1] == 0 or where == ("pip", "index_url"):
         expected = value.strip() if where == ("pip", "packages", 0) else value  # pip ignores surrounding blanks, as envc does
         assert any(c.cmd == "RUN" and expected in shlex.split(c.value[0]) for c in commands), (value, compiled.dockerfile)
-    elif section == "conda":
+    elif where == ("conda", "micromamba_image"):
+        assert f"FROM {value} AS envc-micromamba" in compiled.dockerfile
+    elif section == "conda" and where[1] in ("channels", "dependencies"):
         run = next(c for c in commands if c.cmd == "RUN" and "envc-environment.yml" in c.value[0])
         words = shlex.split(run.value[0])
         written = yaml.safe_load("\n".join(words[words.index("%s\\n") + 1: words.index(">")]))

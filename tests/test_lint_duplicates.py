@@ -23,7 +23,8 @@ def lint(folder, capsys, requirements=(), conda=(), *args):
     """(exit code, [(severity, line, message)]) of `envc lint`, without the not-pinned warnings."""
     spec = f"name: x\nbase: {{image: '{BASE}'}}\n"
     if conda:
-        spec += "conda:\n  channels: [conda-forge, nodefaults]\n  dependencies:\n" + "".join(f"    - {c}\n" for c in conda)
+        spec += ("conda:\n  channels: [conda-forge, nodefaults]\n  dependencies:\n" + "".join(f"    - {c}\n" for c in conda)
+                 + f"  micromamba_image: 'm:1@sha256:{'b' * 64}'\n")
     if requirements:
         spec += "pip:\n  requirements: [requirements.txt]\n"
         (folder / "requirements.txt").write_text("".join(line + "\n" for line in requirements))

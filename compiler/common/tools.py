@@ -5,7 +5,9 @@ build-context checks warn about their differences, and `--locked` checks their p
 """
 
 CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH (conda 23.5)
-MICROMAMBA_IMAGE = "docker.io/mambaorg/micromamba:2.0.5"
+# micromamba's image: the schema's default of conda.micromamba_image. Its publisher rebuilds tags, and
+# no record of the 2.0.5 index's digest was to be had here (no registry is reachable): pin it in the
+# spec for --locked.
 MICROMAMBA_STAGE = "envc-micromamba"
 MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)  # micromamba has no default channel
 UV_REQUIREMENT = "uv==0.13.9"

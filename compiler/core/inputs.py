@@ -280,7 +280,8 @@ class _Reader:
             if name in env and env[name] != value:
                 self.problems.append(error(conda_doc.at(("env", name)), f"variable '{name}' is also set in the spec's env with a different value: keep one"))
         merged = tuple({**dict(variables), **env}.items())
-        return section._replace(file=conda.file, virtual_packages=conda.virtual_packages), merged, conda_doc.notes
+        return (section._replace(file=conda.file, virtual_packages=conda.virtual_packages, micromamba_image=conda.micromamba_image,
+                                 micromamba_where=conda.micromamba_where), merged, conda_doc.notes)
 
     def read_lock(self, path: str, platform):
         from envc.formats.conda_lock import read_lock

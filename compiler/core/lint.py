@@ -41,7 +41,7 @@ def lint(inputs, locked: bool = False) -> list:
     image = _Image(conda, pip)
     pip = [p for p in pip if image.together(p)]  # the others are never installed here
     found = _duplicates(conda, "conda", image) + _duplicates(pip, "pip", image) + _across(conda, pip)
-    found += _unpinned(conda, pip, locked) + _base(spec, locked)
+    found += _unpinned(conda, pip, locked) + _base(spec, locked) + _helper_images(inputs, locked)
     if locked and inputs.lock:
         found += [error(where, "--locked: this package has no hash, so it is installed unchecked: recreate the lock with "
                                "`conda list --explicit --md5` or conda-lock") for where in inputs.lock.unhashed]
@@ -282,6 +282,25 @@ def _base(spec, locked: bool) -> list:
                "to an image@sha256:DIGEST there")
         message = f"the default base image '{image}' has no @sha256 digest (its tag can move): {how}"
     return [error(spec.base.image_where, f"--locked: {message}")] if locked else [warning(spec.base.image_where, message)]
+
+
+def _helper_images(inputs, locked: bool) -> list:
+    """The image micromamba is copied from is part of the build too: pinned by tag only, it can change."""
+    from envc.common.tools import conda_tool
+
+    conda, base = inputs.spec.conda, inputs.spec.base
+    image = base.image or ""
+    if inputs.base_dockerfile is not None:
+        from envc.core.base_dockerfile import from_images
+
+        image = (from_images(inputs.base_dockerfile) or [""])[-1]
+    if conda is None or not (conda.packages or conda.pip or inputs.lock) or conda_tool(image) != "micromamba":
+        return []
+    if "@sha256:" in conda.micromamba_image:
+        return []
+    message = (f"micromamba comes from '{conda.micromamba_image}', pinned by tag only (its publisher rebuilds tags): set "
+               "conda.micromamba_image to that image@sha256:DIGEST")
+    return [error(conda.micromamba_where, f"--locked: {message}")] if locked else [warning(conda.micromamba_where, message)]
 
 
 def as_json(diagnostics) -> str:

@@ -12,8 +12,7 @@ import posixpath
 
 from envc.common import image_paths as paths
 from envc.common.quoting import shell_word
-from envc.common.tools import (MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_IMAGE, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT,
-                               conda_tool)
+from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT, conda_tool
 from envc.common.version import __version__
 from envc.core.init_wrapper import ACTIVATE, WRAPPER
 from envc.core.inputs import Inputs, python_generation
@@ -45,7 +44,7 @@ def lower(inputs: Inputs) -> Image:
     pip = _pip(inputs, arguments, has_conda=bool(conda))
     init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
-    helpers = [Helper(image=MICROMAMBA_IMAGE, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
+    helpers = [Helper(image=spec.conda.micromamba_image, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
     installs = [*_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init]
     user = spec.base.user or _dockerfile_user(inputs.base_dockerfile)
     if user and installs:  # a base that ends as another user: install as root, then give the image back to that user
@@ -295,8 +294,8 @@ def _installers(inputs: Inputs) -> tuple:
 
 def _uv_options(inputs: Inputs) -> tuple:
     """What uv must be told to install what pip would: the best version across several indexes (uv
-    stops at the first index that has the name), and the options of requirements files that uv ignores
-    there (--pre, --trusted-host) but pip honours."""
+    stops at the first index that has the name), the options of requirements files that uv ignores
+    there (--pre, --trusted-host) but pip honours, and hash checking for every requirement."""
     listed = set((inputs.spec.conda.pip if inputs.spec.conda else ()) + (inputs.spec.pip.packages if inputs.spec.pip else ()))
     options, indexes = [], 1
     spec_pip = inputs.spec.pip
@@ -310,6 +309,8 @@ def _uv_options(inputs: Inputs) -> tuple:
                 options += ["--trusted-host", entry.value]
     if indexes > 1 and not any(entry.kind == "flag" and entry.value == "--no-index" for entry in inputs.pip_entries):
         options = ["--index-strategy", "unsafe-best-match", *options]
+    if any(entry.line and entry.line.hashes for entry in inputs.pip_entries):
+        options.append("--require-hashes")  # pip checks every requirement once any has a hash; uv only when told
     return tuple(options)
 
 

@@ -88,9 +88,10 @@ class CondaPackage(Record):
 class Conda(Record):
     """packages: the conda packages in order; pip: the entries of the dependencies' {pip: [...]} lists.
     file / lock: FileRefs, or None; with a file, envc.core.inputs fills the rest from it.
-    virtual_packages: (name, version) pairs the solve assumes (conda's CONDA_OVERRIDE_<NAME>)."""
+    virtual_packages: (name, version) pairs the solve assumes (conda's CONDA_OVERRIDE_<NAME>).
+    micromamba_image: where micromamba comes from on bases without conda (micromamba_where: where it was set)."""
 
-    __slots__ = ("channels", "packages", "pip", "file", "lock", "virtual_packages")
+    __slots__ = ("channels", "packages", "pip", "file", "lock", "virtual_packages", "micromamba_image", "micromamba_where")
 
 
 class Pip(Record):
@@ -186,7 +187,9 @@ class _Builder:
         return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip=tuple(pip),
                      file=self.file(("conda", "file")) if "file" in conda else None,
                      lock=self.file(("conda", "lock")) if "lock" in conda else None,
-                     virtual_packages=tuple(sorted(conda.get("virtual_packages", {}).items())))
+                     virtual_packages=tuple(sorted(conda.get("virtual_packages", {}).items())),
+                     micromamba_image=conda.get("micromamba_image", default("conda", "micromamba_image")),
+                     micromamba_where=self.doc.at(("conda", "micromamba_image")) if "micromamba_image" in conda else self.doc.key_at(("conda",)))
 
     def pip(self) -> Pip:
         pip = self.data["pip"]
