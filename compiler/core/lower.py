@@ -29,6 +29,7 @@ UV_CAN_RUN = f"import sys; sys.exit(sys.version_info < {UV_MIN_PYTHON})"  # exit
 # that would take a RUN past INLINE_BUDGET are COPY'd, or written CHUNK_BUDGET at a time.
 INLINE_BUDGET = 96 * 1024
 CHUNK_BUDGET = 64 * 1024
+MAX_UPGRADE_NAMES = 1000
 
 
 def hashed_name(spec_hash: str) -> str:
@@ -282,8 +283,11 @@ def _installers(inputs: Inputs) -> tuple:
                              *(("-U",) if upgrades else ())))
     if inputs.installer == "pip":
         return (pip,)
+    # One -P a name is exact; past MAX_UPGRADE_NAMES it would pass Linux's limit on one argument, so uv
+    # upgrades everything it installs (README, "Differences from pip and conda").
+    upgrade = ("--upgrade",) if len(upgrades) > MAX_UPGRADE_NAMES else tuple(word for name in upgrades for word in ("-P", name))
     uv = Installer(command=("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", paths.UV, "pip", "install", "--python", paths.PYTHON,
-                            *_uv_options(inputs), *(word for name in upgrades for word in ("-P", name))))
+                            *_uv_options(inputs), *upgrade))
     python = python_generation(spec, inputs.lock)
     if python == "new" or spec.pip and spec.pip.installer == "uv":  # uv asked for: envc.core.inputs refused an old Python
         return (uv,)
