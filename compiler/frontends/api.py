@@ -156,13 +156,18 @@ class CondaDependencies(_Strict):
     """A conda environment file: name, channels in priority order, conda packages and a pip list of
     packages and options, with every file a -r/-c option of the pip list reads carried along."""
 
-    __slots__ = ("_data", "_files")
+    __slots__ = ("_data", "_files", "_layout")
+    DEFAULT_NUMBER_OF_CONDA_PACKAGES = DEFAULT_NUMBER_OF_PIP_PACKAGES = 0  # what CondaDependencies() starts with
 
     def __init__(self, conda_dependencies_file_path=None, _underlying_structure=None):
         object.__setattr__(self, "_files", {})
+        object.__setattr__(self, "_layout", {})  # the loaded file's comments and flow-style lists, kept on writing
         if conda_dependencies_file_path is not None:
             object.__setattr__(self, "_data", {})
-            self._load(os.fspath(conda_dependencies_file_path))
+            path = os.fspath(conda_dependencies_file_path)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(2, "No such file or directory", path)
+            self._load(path)
         elif _underlying_structure is not None:
             object.__setattr__(self, "_data", copy.deepcopy(dict(_underlying_structure)))
         else:  # azureml-core starts from python=3.8.13, azureml-defaults and two channels: envc from nothing
@@ -373,11 +378,10 @@ class CondaDependencies(_Strict):
 
     # -- writing ---------------------------------------------------------------------------------
     def serialize_to_string(self) -> str:
-        """The conda file (block style, values quoted only where YAML needs it, as azureml-core writes)."""
-        import yaml
-
-        return yaml.dump(self._data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                         allow_unicode=True, default_flow_style=False, width=1 << 30)
+        """The conda file as azureml-core writes it: block style (lists the file wrote as [a, b] stay so),
+        values quoted only where YAML needs it, and the loaded file's comments and blank lines kept with
+        the entries they belong to."""
+        return _emit(self._data, self._layout)
 
     def save(self, path=None) -> str:
         """The conda file at path, and the files its -r/-c options read beside it. Returns path."""
@@ -443,6 +447,126 @@ class CondaDependencies(_Strict):
         if problems:
             raise SpecError(problems)
         object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_layout", _layout(raw))
+
+
+def _identity(section, item):
+    """Which entry a comment belongs to: the key, the pip list, the python entry (replaced in place), or
+    the entry's text."""
+    if isinstance(item, dict):
+        return (section, "pip:")
+    if section == "dependencies" and _is_python(item):
+        return (section, PYTHON)
+    return (section, str(item))
+
+
+def _layout(doc) -> dict:
+    """Comments (whole lines above an entry, and after it on its line) and flow-style lists of a loaded
+    conda file, by entry, for _emit."""
+    lines = doc.text.splitlines() if getattr(doc, "text", None) is not None else _read_lines(doc.path)
+
+    def above(line: int) -> list:
+        found, number = [], line - 1
+        while number >= 1 and (not lines[number - 1].strip() or lines[number - 1].lstrip().startswith("#")):
+            found.insert(0, lines[number - 1])
+            number -= 1
+        return found
+
+    def inline(location) -> tuple:
+        text = lines[location.line - 1]
+        start = location.col - 1
+        if text[start:start + 1] in "'\"":
+            close = text.find(text[start], start + 1)
+            start = close if close > 0 else start
+        found = re.search(r"\s#", text[start:])
+        return (start + found.start() + 1, text[start + found.start() + 1:]) if found else None
+
+    comments, flow = {}, set()
+    for key in doc.data:
+        at = doc.key_locations.get((key,))
+        if at is None:
+            continue
+        value = doc.locations.get((key,))
+        if value is not None and lines[value.line - 1][value.col - 1:value.col] == "[":
+            flow.add(key)
+        comments[("key", key)] = (above(at.line), inline(value) if value is not None and value.line == at.line else None)
+        if not isinstance(doc.data[key], list) or key in flow:
+            continue
+        for index, item in enumerate(doc.data[key]):
+            where = doc.locations.get((key, index))
+            if where is None:
+                continue
+            if isinstance(item, dict) and isinstance(item.get("pip"), list):
+                pip_at = doc.key_locations.get((key, index, "pip"), where)
+                comments[_identity(key, item)] = (above(where.line), inline(doc.locations.get((key, index, "pip"), where))
+                                                  if (doc.locations.get((key, index, "pip")) or where).line == pip_at.line else None)
+                for position, line in enumerate(item["pip"]):
+                    at_line = doc.locations.get((key, index, "pip", position))
+                    if at_line is not None:
+                        comments[("pip", str(line))] = (above(at_line.line), inline(at_line))
+            else:
+                comments[_identity(key, item)] = (above(where.line), inline(where))
+    last = max((at.line for at in doc.locations.values()), default=0)
+    header = []  # the lines above the first key are its comments
+    trailer = [line for line in lines[last:] if line.strip()]
+    return {"comments": comments, "flow": flow, "header": header, "trailer": trailer}
+
+
+def _read_lines(path: str) -> list:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read().splitlines()
+
+
+def _scalar(value, flow: bool = False) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    if flow:
+        return yaml.dump([value], Dumper=dumper, default_flow_style=True, width=1 << 30, allow_unicode=True).strip()[1:-1]
+    return yaml.dump({"k": value}, Dumper=dumper, default_flow_style=False, width=1 << 30, allow_unicode=True)[3:].rstrip("\n")
+
+
+def _emit(data: dict, layout: dict) -> str:
+    """A conda file's YAML: block style as ruamel.yaml (azureml-core) writes it, with layout's comments."""
+    import yaml
+
+    comments, flow = layout.get("comments", {}), layout.get("flow", set())
+    out = list(layout.get("header", ()))
+
+    def put(identity, text: str) -> None:
+        before, after = comments.get(identity, ((), None))
+        out.extend(before)
+        if after:
+            column, comment = after
+            text = text + " " * max(1, column - len(text)) + comment
+        out.append(text)
+
+    for key, value in data.items():
+        if isinstance(value, list) and value and (key not in flow or any(isinstance(v, (dict, list)) for v in value)):
+            put(("key", key), f"{key}:")
+            for item in value:
+                if isinstance(item, dict) and isinstance(item.get("pip"), list) and len(item) == 1:
+                    if not item["pip"]:
+                        put(_identity(key, item), "- pip: []")
+                        continue
+                    put(_identity(key, item), "- pip:")
+                    for line in item["pip"]:
+                        put(("pip", str(line)), f"  - {_scalar(line)}")
+                elif isinstance(item, (dict, list)):
+                    block = yaml.safe_dump([item], default_flow_style=False, sort_keys=False, width=1 << 30).rstrip("\n")
+                    put(_identity(key, item), block)
+                else:
+                    put(_identity(key, item), f"- {_scalar(item)}")
+        elif isinstance(value, list):
+            put(("key", key), f"{key}: [{', '.join(_scalar(item, flow=True) for item in value)}]")
+        elif isinstance(value, dict) and value:
+            put(("key", key), f"{key}:")
+            out.extend(f"  {line}" for line in yaml.safe_dump(value, default_flow_style=False, sort_keys=False,
+                                                              width=1 << 30, allow_unicode=True).splitlines())
+        else:
+            put(("key", key), f"{key}: {_scalar(value)}")
+    out.extend(layout.get("trailer", ()))
+    return "\n".join(out) + "\n"
 
 
 def _core_type(core_type) -> None:
@@ -795,9 +919,11 @@ class Environment(_Strict):
 
         if not os.path.isfile(os.path.join(path, ENVIRONMENT_FILE)):
             raise FileNotFoundError(os.path.join(path, ENVIRONMENT_FILE))
-        check(path)  # located errors for the whole folder before anything is read into objects
         with open(os.path.join(path, ENVIRONMENT_FILE), encoding="utf-8") as handle:
-            saved = json.load(handle)
+            saved = json.load(handle)  # a JSONDecodeError, as in azureml-core
+        python = saved.get("python") if isinstance(saved, dict) else None
+        if os.path.exists(os.path.join(path, CONDA_FILE)) or (python or {}).get("userManagedDependencies"):
+            check(path)  # located errors for the whole folder before anything is read into objects
         env = cls(saved["name"])
         env.version = saved.get("version")
         env.asset_id = saved.get("assetId")
@@ -1050,6 +1176,8 @@ def _pip_dependencies(path: str, pip_version) -> CondaDependencies:
     from envc.common.package_specs import parse_pip_line
     from envc.formats.requirements import logical_lines
 
+    if not os.path.isfile(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
     folder = os.path.dirname(path) or "."
     files = _read_included(os.path.basename(path), folder)  # every problem located, includes followed
     deps = CondaDependencies()
