@@ -150,3 +150,24 @@ def test_thousands_of_packages_in_the_spec_stay_under_the_limit(tmp_path, capsys
     code, out, err = compile_in(tmp_path, {"envc.yml": spec}, capsys=capsys)
     assert code == 0, err
     assert max(len(c.original.replace("\\\n", "").encode()) for c in dockerfile.parse_string(out)) < MAX_ARG_STRLEN
+
+
+def test_a_registered_snapshot_keeps_files_read_from_above_the_specs_folder(tmp_path, capsys, monkeypatch):
+    """The snapshot holds the spec's folder at its place among the files it reads, so NAME:VERSION
+    compiles to the same bytes after the sources are gone."""
+    import shutil
+
+    monkeypatch.setenv("ENVC_REGISTRY", str(tmp_path / "registry"))
+    files = {"data-science/environment/train-conda.yml": "dependencies: [python=3.11, {pip: [-r ../reqs/extra.txt]}]\n",
+             "data-science/reqs/extra.txt": "six\n",
+             "mlops/train/env.yml": "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+                                    "name: train\nimage: ubuntu:22.04\nconda_file: ../../data-science/environment/train-conda.yml\n"}
+    code, before, err = compile_in(tmp_path / "src", files, "mlops/train/env.yml", capsys)
+    assert code == 0, err
+    code, out, err = run_envc(["register", "mlops/train/env.yml"], tmp_path / "src", capsys)
+    assert code == 0 and out.strip() == "train:1", err
+    shutil.rmtree(tmp_path / "src")
+    (tmp_path / "elsewhere").mkdir()
+    code, after, err = run_envc(["compile", "train:1", "--no-cache"], tmp_path / "elsewhere", capsys)
+    assert code == 0, err
+    assert after == before
