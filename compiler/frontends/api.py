@@ -1075,7 +1075,8 @@ class Environment(_Strict):
 
     def build_local(self, workspace=None, platform=None, useDocker=True, pushImageToWorkspaceAcr=False, *,
                     tag=None, engine=None, force=False, registry=None, **kwargs):
-        """Build the image with the installed engine, as `envc build` does; returns its tag. A registry
+        """Build the image with the installed engine, as `envc build` does; returns its tag (with
+        pushImageToWorkspaceAcr=True: the pushed reference, as `envc build --registry` prints it). A registry
         username and password set on env.docker.base_image_registry log in for this build only."""
         import sys
 
@@ -1090,12 +1091,11 @@ class Environment(_Strict):
         if platform not in (None, "linux", "Linux") and not str(platform).startswith("linux/"):
             raise ValueError(f"platform {platform!r}: envc builds Linux images only")
         options = {"tag": tag, "engine_name": engine, "force": force, "out": sys.stderr}
-        if pushImageToWorkspaceAcr:  # the push is issue 14's `envc build --registry`: passed through as is
-            import inspect
-
-            if "registry" not in inspect.signature(build_service.build).parameters:
-                raise NotImplementedError("pushImageToWorkspaceAcr=True needs `envc build --registry`, which this envc "
-                                          "does not have yet: push the returned tag with your engine")
+        if pushImageToWorkspaceAcr:  # Azure ML's workspace registry is the team's: `envc build --registry`
+            registry = registry or os.environ.get("ENVC_IMAGE_REGISTRY")
+            if not registry:
+                raise ValueError("pushImageToWorkspaceAcr=True pushes to the team's registry: name it with "
+                                 "registry='HOST[:PORT]/NAMESPACE' or the ENVC_IMAGE_REGISTRY environment variable")
             options["registry"] = registry
         elif registry is not None:
             raise ValueError("registry= is where pushImageToWorkspaceAcr=True pushes: set both, or neither")
