@@ -1,0 +1,112 @@
+"""Registry credentials set on the Python API (the seed's key-vault snippet) are kept in memory for
+build_local's login, and written nowhere: every file the API writes gets references and a warning
+names what to set; no message carries them; the engine gets the password on stdin only."""
+import os
+import stat
+import warnings
+
+import pytest
+
+from envc import Environment
+
+USERNAME, PASSWORD = "kv-user-3f9a1c", "kv-password-8d2e7b-S3cret"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENVC_REGISTRY", str(tmp_path / "registry"))
+    environment = Environment("private")
+    environment.docker.base_image = "myacr.azurecr.io/base/python:3.11"
+    environment.docker.base_image_registry.address = "myacr.azurecr.io"
+    environment.docker.base_image_registry.username = USERNAME
+    environment.docker.base_image_registry.password = PASSWORD
+    environment.python.conda_dependencies.add_pip_package("requests==2.32.3")
+    return environment
+
+
+def _everything_under(folder) -> str:
+    text = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
+                text.append(handle.read().decode("utf-8", "replace"))
+    return "\n".join(text)
+
+
+def test_kept_in_memory(env):
+    assert (env.docker.base_image_registry.username, env.docker.base_image_registry.password) == (USERNAME, PASSWORD)
+    assert env.clone("copy").docker.base_image_registry.password == PASSWORD  # a clone is the same environment
+
+
+def test_no_file_and_no_message_carries_them(env, tmp_path, capsys):
+    from envc.frontends.cli import main
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env.save_to_directory("saved")
+        env.register()
+        details = env.get_image_details()
+        env.python.conda_dependencies.save("conda.yml")
+        messages = [str(w.message) for w in caught]
+        for text in (repr(env), str(env), repr(env.docker.base_image_registry), str(details), details.dockerfile):
+            messages.append(text)
+        broken = env.clone("broken")
+        broken.environment_variables = {"BAD": "line\nbreak"}
+        with pytest.raises(Exception) as failure:
+            broken.get_image_details()
+        messages.append(str(failure.value))
+        assert main(["compile", "saved"]) == 0
+        assert main(["import", "saved", "-o", "imported.yml"]) == 0
+        assert main(["export", "private", "--to", "azureml-v1", "-o", "exported"]) == 0
+    out, err = capsys.readouterr()
+    written = _everything_under(tmp_path)
+    assert "azureml_registry_password" in written and "AZUREML_REGISTRY_USERNAME" in written  # references
+    for value in (USERNAME, PASSWORD):
+        assert value not in written and value not in out + err and not any(value in m for m in messages)
+    assert any("set AZUREML_REGISTRY_USERNAME and pass --secret id=azureml_registry_password" in m for m in messages)
+
+
+def test_the_references_compile_and_build_asks_for_them(env, tmp_path, capsys):
+    """A saved folder's references are what `envc build` resolves: without them it stops and says which."""
+    from envc.frontends.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        env.save_to_directory("saved")
+    assert main(["import", "saved", "-o", "envc.yml"]) == 0
+    spec = (tmp_path / "envc.yml").read_text()
+    assert "username:\n      env: AZUREML_REGISTRY_USERNAME" in spec and "password:\n      secret: azureml_registry_password" in spec
+    capsys.readouterr()
+
+
+FAKE_ENGINE = """#!/bin/sh
+printf '%s\\n' "$0 $*" >> "$ENGINE_LOG"
+case "$1" in
+  inspect) exit 1 ;;
+  login) cat > /dev/null; exit 0 ;;
+  *) exit 0 ;;
+esac
+"""
+
+
+def test_build_local_logs_in_with_the_password_on_stdin_only(env, tmp_path, monkeypatch):
+    """A stand-in buildah records every command line it is given; the real builds are tests/test_build.py's."""
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir()
+    engine = bin_folder / "buildah"
+    engine.write_text(FAKE_ENGINE)
+    engine.chmod(engine.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("ENGINE_LOG", str(tmp_path / "engine.log"))
+    before = dict(os.environ)
+    tag = env.build_local(engine="buildah")
+    assert tag.startswith("envc/private:")
+    commands = (tmp_path / "engine.log").read_text().splitlines()
+    assert [c.split()[1] for c in commands] == ["inspect", "login", "bud"]
+    assert PASSWORD not in "\n".join(commands)
+    login = commands[1].split()
+    assert login[login.index("--username") + 1] == USERNAME and "--password-stdin" in login  # engines take a username only so
+    assert USERNAME not in commands[0] + commands[2]
+    assert dict(os.environ) == before  # handed over for the build only
+    assert USERNAME not in _everything_under(tmp_path / "registry") if (tmp_path / "registry").exists() else True
