@@ -14,14 +14,14 @@ class Record:
     _defaults: dict = {}
 
     def __init__(self, **fields):
+        setter, pop = object.__setattr__, fields.pop
         for name in self.__slots__:
-            if name in fields:
-                value = fields.pop(name)
-            elif name in self._defaults:
-                value = self._defaults[name]
-            else:
-                raise TypeError(f"{type(self).__name__}() needs the field {name!r}")
-            object.__setattr__(self, name, value)
+            try:
+                setter(self, name, pop(name))
+            except KeyError:  # a default, or a missing field
+                if name not in self._defaults:
+                    raise TypeError(f"{type(self).__name__}() needs the field {name!r}") from None
+                setter(self, name, self._defaults[name])
         if fields:
             raise TypeError(f"{type(self).__name__}() has no field {next(iter(fields))!r}")
 

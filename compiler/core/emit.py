@@ -6,6 +6,7 @@ type, each returning its lines. It decides nothing but layout: which stage opens
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 
 from envc.common.quoting import dockerfile_word, exec_form, shell_word
 from envc.core import ir
@@ -184,7 +185,12 @@ def _copy(stage: ir.Copy) -> list:
     return [f"COPY {exec_form(words)}"]
 
 
-def _write_file(stage: ir.WriteFile) -> list:
+@lru_cache(maxsize=8)  # envc-activate and the init wrapper are in most images: written once a process
+def _write_file(stage: ir.WriteFile) -> tuple:
+    return tuple(_write_file_lines(stage))
+
+
+def _write_file_lines(stage: ir.WriteFile) -> list:
     path = stage.file.path
     head, *rest = _write(stage.file)
     if stage.append:

@@ -11,7 +11,6 @@ import os
 import posixpath
 
 from envc.common import image_paths as paths
-from envc.common.quoting import shell_word
 from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS, MICROMAMBA_STAGE, UV_MIN_PYTHON, UV_REQUIREMENT, conda_tool
 from envc.common.version import __version__
 from envc.core.init_wrapper import ACTIVATE, WRAPPER
@@ -30,6 +29,7 @@ UV_CAN_RUN = f"import sys; sys.exit(sys.version_info < {UV_MIN_PYTHON})"  # exit
 INLINE_BUDGET = 96 * 1024
 CHUNK_BUDGET = 64 * 1024
 MAX_UPGRADE_NAMES = 1000
+ACTIVATE_LINES, WRAPPER_LINES = tuple(ACTIVATE.splitlines()), tuple(WRAPPER.splitlines())
 
 
 def hashed_name(spec_hash: str) -> str:
@@ -146,7 +146,7 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
     stages.append(Activate(path_prefix=f"{paths.PREFIX}/bin", variables=(("CONDA_PREFIX", paths.PREFIX),)))
     # PATH and CONDA_PREFIX are not all of conda's activation: packages' activate.d scripts and env_vars.d
     # (JAVA_HOME, GDAL_DATA, CC...) run in the pip step and, through the wrapper, in every process.
-    stages += [WriteFile(file=InlineFile(path=paths.ACTIVATE, lines=tuple(ACTIVATE.splitlines())), mode="0644"), _wrapper()]
+    stages += [WriteFile(file=InlineFile(path=paths.ACTIVATE, lines=ACTIVATE_LINES), mode="0644"), _wrapper()]
     return stages
 
 
@@ -222,8 +222,9 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
 
 
 def _size(words) -> int:
-    """About what the words take in a RUN's text, quoted, on continued lines."""
-    return sum(len(shell_word(word)) + 10 for word in words)
+    """At most what the words take in a RUN's text: quoted (two quotes, and five characters for each '),
+    on continued lines."""
+    return sum(len(word) + 4 * word.count("'") + 12 for word in words)
 
 
 def _fit(inputs: Inputs, files: list, arguments: list) -> tuple:
@@ -347,7 +348,7 @@ def _init(inputs: Inputs, has_conda: bool) -> list:
 
 
 def _wrapper() -> WriteFile:
-    return WriteFile(file=InlineFile(path=paths.WRAPPER, lines=tuple(WRAPPER.splitlines())), mode="0755")
+    return WriteFile(file=InlineFile(path=paths.WRAPPER, lines=WRAPPER_LINES), mode="0755")
 
 
 def _copy_source(inputs: Inputs, ref) -> str:

@@ -118,6 +118,8 @@ def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Documen
             text = read_text(doc.path)
         except (SpecError, OSError):
             return doc
+    if "[" not in text:  # no selector anywhere: the common case, answered without splitting the file
+        return doc
     lines = _LINE_BREAK.split(text)
     dropped = set()
     for path, item in items:

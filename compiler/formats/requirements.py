@@ -10,6 +10,7 @@ import os
 import re
 
 from envc.common.diagnostics import Location, SpecError, error, warning
+from envc.common.package_specs import SpecSyntaxError, option_takes_value, parse_pip_line, placeholder_problem
 from envc.common.paths import stem
 from envc.common.records import Record
 from envc.core.document import Document, display_name, environment_name
@@ -67,8 +68,6 @@ def parse_line(text: str, where: Location) -> list:
     """PipEntries for one logical line (an option line may hold several), and Diagnostics: errors where
     pip or the build would fail, warnings where pip ignores part of the line. The grammar is
     grammar/pip_requirement_line.lark."""
-    from envc.common.package_specs import SpecSyntaxError, parse_pip_line, placeholder_problem
-
     if _CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
         return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
     placeholder = placeholder_problem(text)
@@ -102,8 +101,6 @@ def _without_ignored_words(text: str) -> tuple:
     """(the line, without the words pip ignores; those words). On a line of options pip's option parser
     reads the options and their values and drops every other word: `--pre torch -f URL` installs no
     torch, and `-r URL [--no-deps]` reads URL."""
-    from envc.common.package_specs import option_takes_value
-
     if not text.startswith("-"):
         return text, []
     ignored, value_next = [], False
