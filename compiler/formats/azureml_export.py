@@ -27,6 +27,7 @@ def azureml_v2_files(spec, relocate, destination: str) -> tuple:
         address = base.registry.address if base.registry else None
         data["image"] = base.image if not address or base.image.startswith(address + "/") else f"{address}/{base.image}"
     installs = spec.conda is not None or spec.pip is not None
+    notes += pip_into_conda(spec)
     if spec.env and not installs:  # otherwise the conda file's `variables` carry them
         notes.append(warning(spec.key_at(("env",)), "'env' is not exported: the format has no place for environment variables "
                                                    "without a conda file (set them on the job)"))
@@ -61,8 +62,8 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
     from envc.formats.detect import AZUREML_V1_FILE
     from envc.formats.requirements_export import pip_lines
 
-    base, notes, files = spec.base, [], {}
-    others = sorted(key for key in spec.labels or {} if key != VERSION_LABEL)
+    base, notes, files, labels = spec.base, [], {}, dict(spec.labels or ())
+    others = sorted(key for key in labels if key != VERSION_LABEL)
     if others:
         notes.append(warning(spec.key_at(("labels", others[0])), f"labels {', '.join(repr(k) for k in others)} are not "
                                                                "exported: the format keeps only the version label"))
@@ -85,7 +86,7 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
     else:
         files[dockerfile_path] = None  # a BaseDockerfile left there would be read as the base
     managed = bool(spec.python and spec.python.user_managed)
-    saved = {"name": spec.name, "version": (spec.labels or {}).get(VERSION_LABEL), "environmentVariables": dict(spec.env or {}),
+    saved = {"name": spec.name, "version": labels.get(VERSION_LABEL), "environmentVariables": dict(spec.env or {}),
              "python": {"userManagedDependencies": bool(managed), "interpreterPath": (spec.python.interpreter if managed else None) or "python",
                         "condaDependenciesFile": None, "baseCondaEnvironment": None},
              "docker": docker, "spark": {"repositories": [], "packages": [], "precachePackages": True},
@@ -98,9 +99,7 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
         conda = spec.conda
         if conda and conda.lock:
             notes.append(warning(conda.lock.where, "'conda.lock' is not exported: the format has no place for a lock file"))
-        if spec.pip and not conda:
-            notes.append(warning(spec.key_at(("pip",)), "'pip' without 'conda' is exported into a conda environment: "
-                                                        "Azure ML installs pip packages with conda's pip"))
+        notes += pip_into_conda(spec)
         dependencies = [package.text for package in (conda.packages if conda else ())]
         pip = pip_lines(spec, relocate)
         if pip and not any(package.spec.name.lower() == "pip" for package in (conda.packages if conda else ())):
@@ -111,3 +110,12 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
         files[conda_path] = yaml_text(data, f"Conda file of the Azure ML environment exported by envc from environment '{spec.name}'.")
     files[os.path.join(folder, AZUREML_V1_FILE)] = json.dumps(saved, indent=4, ensure_ascii=False)
     return files, notes
+
+
+def pip_into_conda(spec) -> list:
+    """Azure ML installs pip packages with conda's pip: a spec's pip without conda (a virtual environment
+    on the base's Python) becomes a conda environment."""
+    if spec.pip is None or spec.conda is not None or (spec.python and spec.python.user_managed):
+        return []
+    return [warning(spec.key_at(("pip",)), "'pip' without 'conda' is exported into a conda environment: Azure ML "
+                                          "installs pip packages with conda's pip, not in a virtual environment")]
