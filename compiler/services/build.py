@@ -213,21 +213,37 @@ def _labels(compiled, source) -> dict:
 
 
 def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache) -> None:
-    text = compiled.dockerfile
-    if labels and engine.name != "docker":  # buildah makes a step of each --label: one LABEL line is one step
-        from envc.common.quoting import dockerfile_word
+    """Build compiled as tag, with labels and the remote cache (see Engine.build_command).
 
-        text += ("" if text.endswith("\n") else "\n") + "LABEL " + " ".join(f"{k}={dockerfile_word(v)}" for k, v in sorted(labels.items())) + "\n"
+    Docker applies --label to the image config with no step. buildah and podman make a step of each
+    --label, and with --cache-to every step is pushed to the cache: there the labels are put on by a
+    second build of one LABEL line on top of the built image, with no cache flags (a config-only commit,
+    nothing pushed), so the cache holds only the compiled Dockerfile's steps."""
+    separate = bool(labels) and engine.name != "docker"
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None
     with tempfile.TemporaryDirectory(prefix="envc-build-") as folder:
         dockerfile = Path(folder) / "Dockerfile"
-        dockerfile.write_text(text, encoding="utf-8")
-        command = engine.build_command(dockerfile, compiled.context, tag, secrets,
-                                       compiled.inputs.spec.base.platform, engine_args, labels, cache)
+        dockerfile.write_text(compiled.dockerfile, encoding="utf-8")
+        extra = list(engine_args) + (["--iidfile", str(Path(folder) / "iid")] if separate else [])
+        command = engine.build_command(dockerfile, compiled.context, tag, secrets, compiled.inputs.spec.base.platform,
+                                       extra, None if separate else labels, cache)
         print(f"envc: building {tag} with {engine.name}", file=out)
-        env = {**os.environ, "DOCKER_BUILDKIT": "1"} if engine.name == "docker" else None
         result = subprocess.run(command, env=env, stdout=_progress_stream(out))  # stdout is for the tag alone
-    if result.returncode != 0:
-        raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
+        if result.returncode != 0:
+            raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
+        if separate:
+            from envc.common.quoting import dockerfile_word
+
+            image = (Path(folder) / "iid").read_text(encoding="utf-8").strip()
+            labelled = Path(folder) / "labels"
+            labelled.mkdir()
+            (labelled / "Dockerfile").write_text(f"FROM {image}\nLABEL " + " ".join(
+                f"{k}={dockerfile_word(v)}" for k, v in sorted(labels.items())) + "\n", encoding="utf-8")
+            verb = "bud" if engine.name == "buildah" else "build"
+            result = subprocess.run([engine.path, verb, "--pull=never", "-f", str(labelled / "Dockerfile"), "-t", tag,
+                                     str(labelled)], env=env, stdout=_progress_stream(out))
+            if result.returncode != 0:
+                raise BuildFailed(f"{engine.name} failed to label the image (exit code {result.returncode})")
 
 
 def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_sources, engine_args, out,
