@@ -432,8 +432,11 @@ class CondaDependencies(_Strict):
         problems, data = [], copy.deepcopy(raw.data)
         for index, item in enumerate(data.get("dependencies") or ()):
             if isinstance(item, dict):
-                item["pip"] = [line for line in item.get("pip") or () if not _is_note(line)]  # pip ignores them too
-                for position, line in enumerate(item["pip"]):
+                lines = list(item.get("pip") or ())
+                item["pip"] = [line for line in lines if not _is_note(line)]  # pip ignores them too
+                for position, line in enumerate(lines):
+                    if _is_note(line):
+                        continue
                     where = doc.at(("conda", "dependencies", index, "pip", position))
                     try:
                         self._carry(_check_pip(line, option=line.startswith("-")), os.path.dirname(path) or ".", where)
@@ -914,17 +917,19 @@ class Environment(_Strict):
 
     @classmethod
     def load_from_directory(cls, path) -> Environment:
-        """A folder saved by this class or by azureml-core; checked as `envc check` checks it."""
-        from envc.core.pipeline import check
+        """A folder saved by this class or by azureml-core. Its JSON is read as `envc compile` reads it (what
+        envc cannot build is refused here, located), its conda file as CondaDependencies(path) reads it
+        (blank and comment lines azureml-core copied from a requirements file into the pip list are dropped,
+        as pip drops them); the rest is checked when it is compiled."""
+        from envc.formats.detect import load
 
+        path = os.fspath(path)
         if not os.path.isfile(os.path.join(path, ENVIRONMENT_FILE)):
             raise FileNotFoundError(os.path.join(path, ENVIRONMENT_FILE))
         with open(os.path.join(path, ENVIRONMENT_FILE), encoding="utf-8") as handle:
             saved = json.load(handle)  # a JSONDecodeError, as in azureml-core
-        python = saved.get("python") if isinstance(saved, dict) else None
-        if os.path.exists(os.path.join(path, CONDA_FILE)) or (python or {}).get("userManagedDependencies"):
-            check(path)  # located errors for the whole folder before anything is read into objects
-        env = cls(saved["name"])
+        load(os.path.join(path, ENVIRONMENT_FILE))  # located errors before anything is read into objects
+        env = cls(saved.get("name"))
         env.version = saved.get("version")
         env.asset_id = saved.get("assetId")
         env.environment_variables = dict(saved.get("environmentVariables") or {})
