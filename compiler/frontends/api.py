@@ -979,14 +979,15 @@ class Environment(_Strict):
     @staticmethod
     def list(workspace=None) -> dict:
         """{name: Environment} of every registered environment (latest version) and every curated one
-        (named as Azure ML spells them, e.g. 'AzureML-sklearn-1.5'; env.curated is True)."""
+        (named as Azure ML spells them, e.g. 'AzureML-sklearn-1.5'; env.curated is True). What an Environment
+        cannot hold of one is left out quietly here; Environment.get names it in a warning."""
         from envc.services.registry import curated, names, resolve
 
         found = {}
         for name in names():
-            found[name] = _from_spec(resolve(name))
+            found[name] = _from_spec(resolve(name), quiet=True)
         for entry in curated():
-            found[entry["azureml_name"]] = _from_spec(entry["spec"])
+            found[entry["azureml_name"]] = _from_spec(entry["spec"], quiet=True)
         return found
 
     def clone(self, new_name) -> Environment:
@@ -1199,7 +1200,7 @@ def _pip_dependencies(path: str, pip_version) -> CondaDependencies:
     return deps
 
 
-def _from_spec(path: str) -> Environment:
+def _from_spec(path: str, quiet: bool = False) -> Environment:
     """The Environment for a registered or curated spec: the spec exported as a saved Azure ML folder and
     loaded, with a warning naming what an Environment cannot hold (its description aside)."""
     from envc.core.pipeline import check
@@ -1209,7 +1210,7 @@ def _from_spec(path: str) -> Environment:
     with tempfile.TemporaryDirectory(prefix="envc-get-") as folder:
         files, notes = export(inputs, "azureml-v1", folder)
         lost = [note.message for note in notes if "is not exported" in note.message and "'description'" not in note.message]
-        if lost:
+        if lost and not quiet:
             warnings.warn(f"the Environment of {inputs.spec.name} leaves out what an Environment cannot hold: " +
                           "; ".join(lost) + f"; `envc compile {inputs.spec.name}` compiles all of it", stacklevel=3)
         from envc.common.atomic_write import write_atomic
