@@ -82,6 +82,11 @@ def test_the_references_compile_and_build_asks_for_them(env, tmp_path, capsys):
 
 FAKE_ENGINE = """#!/bin/sh
 printf '%s\\n' "$0 $*" >> "$ENGINE_LOG"
+previous=
+for argument in "$@"; do  # an image id where the build is asked to write one
+  if [ "$previous" = --iidfile ]; then printf 'sha256:0000\\n' > "$argument"; fi
+  previous=$argument
+done
 case "$1" in
   inspect) exit 1 ;;
   login) cat > /dev/null; exit 0 ;;
@@ -103,10 +108,10 @@ def test_build_local_logs_in_with_the_password_on_stdin_only(env, tmp_path, monk
     tag = env.build_local(engine="buildah")
     assert tag.startswith("envc/private:")
     commands = (tmp_path / "engine.log").read_text().splitlines()
-    assert [c.split()[1] for c in commands] == ["inspect", "login", "bud"]
+    assert [c.split()[1] for c in commands][:3] == ["inspect", "login", "bud"]  # then buildah's label step, if any
     assert PASSWORD not in "\n".join(commands)
     login = commands[1].split()
     assert login[login.index("--username") + 1] == USERNAME and "--password-stdin" in login  # engines take a username only so
-    assert USERNAME not in commands[0] + commands[2]
+    assert not [c for i, c in enumerate(commands) if i != 1 and USERNAME in c]
     assert dict(os.environ) == before  # handed over for the build only
     assert USERNAME not in _everything_under(tmp_path / "registry") if (tmp_path / "registry").exists() else True
