@@ -188,14 +188,15 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
         mounts.append(Mount(kind="secret", id=inputs.spec.pip.netrc_secret, target=paths.NETRC, required=True))
     installers = _installers(inputs)
     if any(paths.UV in installer.command for installer in installers):
-        install_uv = (f"{paths.TOOLS_PREFIX}/bin/python", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
-                      UV_REQUIREMENT)
+        # uv alone, not in a venv of its own: the tool layer is what a teammate's build pulls from the
+        # registry's cache before anything else, so every megabyte of pip it does not carry counts.
+        install_uv = (paths.PYTHON, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--target",
+                      paths.TOOLS_PREFIX, UV_REQUIREMENT)
         if len(installers) == 1:
-            stages.append(Run(commands=((paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX), install_uv)))
+            stages.append(Run(commands=(install_uv,)))
         else:
             stages.append(Run(commands=((Raw(text="if"), paths.PYTHON, "-c", UV_CAN_RUN, Raw(text=";"), Raw(text="then"),
-                                         paths.PYTHON, "-m", "venv", paths.TOOLS_PREFIX, Raw(text="&&"), *install_uv,
-                                         Raw(text=";"), Raw(text="fi")),)))
+                                         *install_uv, Raw(text=";"), Raw(text="fi")),)))
         mounts.append(Mount(kind="cache", target=paths.UV_CACHE))
     before = ((".", paths.ACTIVATE),) if has_conda else ()
     if inputs.lock and inputs.lock.pip_lines:
