@@ -125,7 +125,7 @@ def test_python_api_lists_and_gets_them(tmp_path):
 
     envs = Environment.list()
     assert {e["azureml_name"] for e in INDEX} <= set(envs) and all(envs[e["azureml_name"]].curated for e in INDEX)
-    with pytest.warns(UserWarning, match="leaves out what an Environment cannot hold: 'init' is not exported"):
+    with pytest.warns(UserWarning, match="cannot hold all of its spec: 'init' is not exported"):
         Environment.get(None, "AzureML-minimal-ubuntu22.04-py311-cpu-inference")
     env = Environment.get(None, "azureml-SKLEARN-1.5")
     assert env.curated and env.name == "azureml-sklearn-1.5"

@@ -1209,9 +1209,9 @@ def _from_spec(path: str, quiet: bool = False) -> Environment:
     inputs = check(path)
     with tempfile.TemporaryDirectory(prefix="envc-get-") as folder:
         files, notes = export(inputs, "azureml-v1", folder)
-        lost = [note.message for note in notes if "is not exported" in note.message and "'description'" not in note.message]
+        lost = [note.message for note in notes if "'description'" not in note.message]  # an Environment has none
         if lost and not quiet:
-            warnings.warn(f"the Environment of {inputs.spec.name} leaves out what an Environment cannot hold: " +
+            warnings.warn(f"the Environment of {inputs.spec.name} cannot hold all of its spec: " +
                           "; ".join(lost) + f"; `envc compile {inputs.spec.name}` compiles all of it", stacklevel=3)
         from envc.common.atomic_write import write_atomic
 
