@@ -39,6 +39,31 @@ def build_parser():
     check = commands.add_parser("check", help="validate specs and the files they reference")
     check.add_argument("specs", nargs="+")
     check.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
+    diff = commands.add_parser(
+        "diff", help="show how committed Dockerfiles differ from what their specs compile to (exit 1 if any does); "
+                     "--write updates them (the envc-compile pre-commit hook)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Compare each spec's committed Dockerfile with what the spec compiles to now, and print a unified "
+                    "diff (stdout) for each one that is stale or missing. Exit 0 when all are current, 1 when any is "
+                    "not (also with --write, so a commit stops for the rewritten files to be added), 2 when a spec "
+                    "is invalid. Unchanged specs and files are answered from the result cache.",
+        epilog="examples:\n"
+               "  envc diff                       # every spec git tracks (envc.yml, env.yml, *.envc.yml)\n"
+               "  envc diff --write envs/train.envc.yml\n"
+               "  envc diff --specs 'envs/*.yml' --dockerfile 'docker/{stem}.Dockerfile'")
+    diff.add_argument("specs", nargs="*", metavar="SPEC",
+                      help="specs to compare; none: every file git tracks below the working folder named like a spec "
+                           "(see --specs)")
+    diff.add_argument("--write", action="store_true", help="rewrite each stale or missing Dockerfile (atomically) "
+                                                           "instead of only showing the diff")
+    diff.add_argument("--dockerfile", metavar="PATH",
+                      help="where each spec's Dockerfile is, relative to the spec's folder; {stem} is the spec's name "
+                           "without .yml and .envc (default: Dockerfile, or NAME.Dockerfile for NAME.envc.yml)")
+    diff.add_argument("--specs", action="append", default=[], metavar="GLOB", dest="globs",
+                      help="without SPEC: the tracked files to compare, as a git pathspec glob from the working folder "
+                           "(one without '/' matches the name in any folder); repeatable. Default: envc.yml, "
+                           "envc.yaml, env.yml, env.yaml, *.envc.yml, *.envc.yaml")
+    diff.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
     lint = commands.add_parser("lint", help="find version conflicts, duplicates and unpinned packages (exit 1 on errors)")
     lint.add_argument("specs", nargs="+")
     lint.add_argument("--locked", action="store_true", help="also refuse anything not reproducible (digests, exact pins, hashes)")
@@ -132,7 +157,7 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash,
                     "import": _import, "register": _register, "list": _list, "show": _show,
-                    "export": _export}
+                    "export": _export, "diff": _diff}
         return commands[args.command](args)
     except KeyboardInterrupt:
         print("envc: interrupted", file=sys.stderr)
@@ -148,6 +173,8 @@ def _plain_invocation(argv):
     """`check SPEC...` and `compile SPEC [-o FILE] [--check]`, the pre-commit and CI shapes, parsed
     without argparse (its import alone costs a third of a bare interpreter start). Anything
     else, including help and --no-cache, returns None and goes through build_parser()."""
+    if argv and argv[0] == "diff":  # the envc-compile pre-commit hook
+        return _plain_diff(argv[1:])
     if not argv or any(a.startswith("-") and a not in ("-o", "--output", "--check") for a in argv[1:]):
         return None
     command, rest = argv[0], argv[1:]
@@ -265,6 +292,95 @@ def check_command(specs, use_cache: bool) -> int:
             status = EXIT_INVALID
         else:
             _report(result[1])
+    return status
+
+
+def _plain_diff(rest):
+    """`diff [--write] [--dockerfile PATH] [--specs GLOB]... [SPEC...]` without argparse; None for anything else."""
+    specs, globs, options = [], [], {"--write": False, "--dockerfile": None}
+    words = iter(rest)
+    for word in words:
+        name, equals, value = word.partition("=")
+        if word == "--write":
+            options[word] = True
+        elif name in ("--dockerfile", "--specs"):
+            value = value if equals else next(words, None)
+            if value is None:
+                return None
+            if name == "--specs":
+                globs.append(value)
+            else:
+                options[name] = value
+        elif word.startswith("-"):
+            return None
+        else:
+            specs.append(word)
+    return lambda: diff_command(specs, options["--write"], options["--dockerfile"], globs, True)
+
+
+def _diff(args) -> int:
+    return diff_command(args.specs, args.write, args.dockerfile, args.globs, not args.no_cache)
+
+
+def diff_command(specs, write: bool, dockerfile, globs, use_cache: bool) -> int:
+    """Exit 0 when every spec's Dockerfile is what it compiles to; 1 when one is stale or missing (a diff on
+    stdout; rewritten with write); 2 when a spec is invalid or no spec can be found."""
+    import os
+
+    from envc.services.dockerfiles import SPEC_GLOBS, dockerfile_for, tracked_specs
+
+    if specs and globs:
+        print("envc: error: give SPEC... or --specs GLOB, not both", file=sys.stderr)
+        return EXIT_INVALID
+    if not specs:
+        specs = tracked_specs(globs or SPEC_GLOBS)
+        if specs is None:
+            print("envc: error: no SPEC given, and git cannot list the tracked specs here: name the specs, or run "
+                  "it inside a git repository", file=sys.stderr)
+            return EXIT_INVALID
+    status, targets = EXIT_OK, {}
+    for spec in specs:
+        if not os.path.exists(spec):
+            print(f"{spec}: error: no such file", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        target = dockerfile_for(spec, dockerfile)
+        key = os.path.normcase(os.path.abspath(target))
+        if key in targets:
+            print(f"{target}: error: both {targets[key]} and {spec} would compile to it: name them NAME.envc.yml (each "
+                  "gets NAME.Dockerfile), or pass --dockerfile '{stem}.Dockerfile'", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        targets[key] = spec
+        result = _run(spec, use_cache, need_dockerfile=True)
+        if result is None:
+            status = EXIT_INVALID
+            continue
+        compiled, warnings = result
+        _report(warnings)
+        try:
+            with open(target, encoding="utf-8") as handle:  # as compile --check reads it
+                current = handle.read()
+        except FileNotFoundError:
+            current = None
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{target}: error: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        if current == compiled:
+            continue
+        from envc.services.dockerfiles import unified_diff
+
+        sys.stdout.write(unified_diff(target, current, compiled))
+        if not write:
+            option = "" if dockerfile is None else f" --dockerfile '{dockerfile}'"
+            print(f"{target}: {'out of date with' if current is not None else 'missing for'} {spec}: run `envc diff "
+                  f"--write{option} {spec}` to {'rewrite' if current is not None else 'write'} it", file=sys.stderr)
+        elif _write(target, compiled):
+            print(f"{target}: {'rewritten' if current is not None else 'written'} from {spec}", file=sys.stderr)
+        else:
+            status = EXIT_INVALID
+        status = status or EXIT_FINDINGS
     return status
 
 
