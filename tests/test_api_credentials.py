@@ -35,8 +35,16 @@ def _everything_under(folder) -> str:
 
 
 def test_kept_in_memory(env):
+    import pickle
+
     assert (env.docker.base_image_registry.username, env.docker.base_image_registry.password) == (USERNAME, PASSWORD)
     assert env.clone("copy").docker.base_image_registry.password == PASSWORD  # a clone is the same environment
+    pickled = pickle.dumps(env)  # a pickle is a file: it keeps the address, not the credentials
+    assert USERNAME.encode() not in pickled and PASSWORD.encode() not in pickled
+    assert pickle.loads(pickled).docker.base_image_registry.address == "myacr.azurecr.io"
+    with pytest.raises(ValueError) as caught:
+        env.docker.base_image_registry.password = PASSWORD.encode()
+    assert PASSWORD not in str(caught.value)
 
 
 def test_no_file_and_no_message_carries_them(env, tmp_path, capsys):

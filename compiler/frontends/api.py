@@ -620,7 +620,7 @@ class ContainerRegistry(_Strict):
 
     @username.setter
     def username(self, value):
-        object.__setattr__(self, "_username", None if value is None else _text(value, "registry username"))
+        object.__setattr__(self, "_username", _credential(value, "username"))
 
     @property
     def password(self):
@@ -628,7 +628,7 @@ class ContainerRegistry(_Strict):
 
     @password.setter
     def password(self, value):
-        object.__setattr__(self, "_password", None if value is None else _text(value, "registry password"))
+        object.__setattr__(self, "_password", _credential(value, "password"))
 
     def __repr__(self) -> str:
         return f"ContainerRegistry(address={self.address!r}, username={'***' if self._username else None}, " \
@@ -640,10 +640,21 @@ class ContainerRegistry(_Strict):
             object.__setattr__(clone, name, getattr(self, name))
         return clone
 
+    def __getstate__(self):
+        """What pickle or copy.copy keeps: never the credentials (a pickle is a file)."""
+        return None, {"address": self.address, "_username": None, "_password": None,
+                      "registry_identity": self.registry_identity}
+
     def _saved(self) -> dict:
         has = bool(self._username or self._password)
         return {"address": self.address, "username": dict(USERNAME_REFERENCE) if has else None,
                 "password": dict(PASSWORD_REFERENCE) if has else None, "registryIdentity": None}
+
+
+def _credential(value, what: str):
+    if value is not None and not isinstance(value, str):  # the message never shows the value
+        raise ValueError(f"the registry {what} must be a string, got {type(value).__name__}")
+    return value
 
 
 class DockerImagePlatform(_Strict):
