@@ -705,6 +705,8 @@ class DockerSection(_Strict):
         if value is not None and hasattr(value, "read"):
             value = value.read()
         if value and not isinstance(value, str):
+            if not isinstance(value, os.PathLike):
+                raise ValueError(f"base_dockerfile must be Dockerfile text, a path or an open file, got {type(value).__name__}")
             value = os.fspath(value)
         if value and os.path.isfile(value):
             with open(value, encoding="utf-8") as handle:
@@ -1014,6 +1016,9 @@ class Environment(_Strict):
     def _serialize_to_dict(self, inline_conda: bool = True) -> dict:
         """azureml-core's JSON, key for key; credentials as references, never values."""
         docker, python = self.docker, self.python
+        for section, value in (("python", python), ("docker", docker)):
+            if value is None:  # azureml-core fails here too, on the attribute of None
+                raise AttributeError(f"env.{section} is None: an Environment needs its {section} section")
         registry = docker.base_image_registry
         saved_python = {"userManagedDependencies": bool(python.user_managed_dependencies),
                         "interpreterPath": python.interpreter_path, "condaDependenciesFile": None,
@@ -1128,7 +1133,9 @@ class Environment(_Strict):
     @contextmanager
     def _saved(self):
         """A temporary saved folder; a SpecError names this environment, not the temporary path."""
-        if self.python.conda_dependencies is None and not self.python.user_managed_dependencies:
+        if not self.name:
+            raise ValueError("the Environment has no name: Environment(name)")
+        if self.python is not None and self.python.conda_dependencies is None and not self.python.user_managed_dependencies:
             raise ValueError("python.conda_dependencies is None: set a CondaDependencies, or set "
                              "python.user_managed_dependencies = True to use the base image's Python")
         with tempfile.TemporaryDirectory(prefix="envc-environment-") as folder:
