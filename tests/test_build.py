@@ -3,6 +3,7 @@
 import base64
 import http.server
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -164,3 +165,35 @@ def test_saved_folders_and_registered_versions_build_from_their_own_folder(engin
     proc = engine.run(tag, ["cat", "/opt/marker.txt"], engine_env)
     assert proc.stdout == f"{tmp_path.name}\n", proc.stderr
     subprocess.run(["buildah", "rmi", tag], env={**os.environ, **engine_env}, capture_output=True)
+
+
+def test_build_reports_each_part_of_the_spec_and_keeps_the_engine_output_in_a_log(engine_env, tmp_path):
+    """One line per part of the spec, with its time, on stderr; the engine's own output goes to a log,
+    or to stderr with --verbose."""
+    spec = write(tmp_path, {"name": "build-progress", "base": {"image": engine.BASE_TAG}, "pip": {"packages": ["six==1.16.0"]},
+                            "env": {"A": "1"}})
+    tag = None
+    try:
+        quiet = envc(["build", spec, "--force", *BUILD_ARGS], engine_env)
+        assert quiet.returncode == 0, quiet.stderr
+        tag = quiet.stdout.strip()
+        reported = [line.split()[1] for line in quiet.stderr.splitlines() if re.match(r"^envc: \w+ +\d+\.\d s$", line)]
+        assert reported == ["base", "pip", "runtime"], quiet.stderr
+        assert "STEP" not in quiet.stderr
+        verbose = envc(["build", spec, "--force", "--verbose", *BUILD_ARGS], engine_env)
+        assert verbose.returncode == 0 and "STEP 2/" in verbose.stderr
+    finally:
+        if tag:
+            subprocess.run(["buildah", "rmi", tag], env={**os.environ, **engine_env}, capture_output=True)
+
+
+def test_a_failing_step_names_the_spec_lines_it_came_from_and_the_log(engine_env, tmp_path):
+    spec = write(tmp_path, {"name": "build-fails", "base": {"image": engine.BASE_TAG},
+                            "system": {"apt": ["envc-no-such-package-anywhere"]}, "pip": {"packages": ["six==1.16.0"]}})
+    failed = envc(["build", spec, *BUILD_ARGS], engine_env)
+    assert failed.returncode == 1 and failed.stdout == ""
+    message = next(line for line in failed.stderr.splitlines() if line.startswith("envc: error:"))
+    assert re.search(r"the system step, built from \S*envc\.yml:\d+:1, failed \(buildah exit code \d+\)", message), message
+    log = re.search(r"the engine's output is in (\S+?);", message).group(1)
+    assert "envc-no-such-package-anywhere" in open(log).read()
+    assert "Unable to locate package" in failed.stderr  # the log's end is shown with the error

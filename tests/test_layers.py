@@ -28,7 +28,7 @@ LAYERS = [
     ("lower", ["envc.core.init_wrapper", "envc.core.lower"]),
     ("emit", ["envc.core.emit"]),
     ("pipeline", ["envc.core.pipeline"]),
-    ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.oci_registry",
+    ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.oci_registry", "envc.services.progress",
                   "envc.services.build", "envc.services.dockerfiles"]),
     ("frontends", ["envc", "envc.__main__", "envc.frontends", "envc.frontends.cli", "envc.frontends.api"]),
 ]

@@ -149,7 +149,11 @@ class Cmd(Record):
 
 
 class Image(Record):
-    __slots__ = ("header", "stages")
+    """sections: (name, number of stages) in order, naming what part of the spec each stage builds:
+    base, system, conda, pip, init, runtime (what `envc build` reports its progress in)."""
+
+    __slots__ = ("header", "stages", "sections")
+    _defaults = {"sections": ()}
 
 
 RECORDS = {cls.__name__: cls for cls in (Header, InlineFile, Mount, Raw, Installer, Helper, From, BaseDockerfile, User, Apt, CopyFrom, CondaCreate,

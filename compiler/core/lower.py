@@ -46,15 +46,18 @@ def lower(inputs: Inputs) -> Image:
     init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=spec.conda.micromamba_image, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
-    installs = [*_system(spec.system), *_user_managed(spec.python, conda or pip), *conda, *pip, *init]
+    sections = [["base", [*helpers, *base_stages]], ["system", [*_system(spec.system), *_user_managed(spec.python, conda or pip)]],
+                ["conda", conda], ["pip", pip], ["init", init], ["runtime", _runtime(spec, wrapped=bool(init or conda))]]
     user = spec.base.user or _dockerfile_user(inputs.base_dockerfile)
-    if user and installs:  # a base that ends as another user: install as root, then give the image back to that user
-        installs = [User(name="root"), *installs, User(name=user)]
-    stages = [*helpers, *base_stages, *installs, *_runtime(spec, wrapped=bool(init or conda))]
+    if user and (conda or pip or init or sections[1][1]):  # a base that ends as another user: install as root, then give it back
+        sections[0][1].append(User(name="root"))
+        sections[-1][1].insert(0, User(name=user))
+    sections = [(name, stages) for name, stages in sections if stages]
+    stages = [stage for _, section in sections for stage in section]
     header = Header(version=__version__, name=spec.name, spec_hash=inputs.spec_hash, directives=directives,
                     needs_context=any(isinstance(stage, Copy) for stage in stages) or _copies_from_context(inputs.base_dockerfile),
                     context=inputs.context, registry=spec.base.registry.address if spec.base.registry else None)
-    return Image(header=header, stages=tuple(stages))
+    return Image(header=header, stages=tuple(stages), sections=tuple((name, len(section)) for name, section in sections))
 
 
 def _dockerfile_user(base_dockerfile):

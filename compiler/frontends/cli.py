@@ -111,6 +111,8 @@ def build_parser():
                        help="log in to --registry with this username reference (default: the engine's existing login)")
     build.add_argument("--registry-password", metavar="env:VAR|secret:ID",
                        help="and this password reference; it reaches the engine's login on stdin only")
+    build.add_argument("-v", "--verbose", action="store_true",
+                       help="show the engine's output as it builds (otherwise it goes to a log file, named if the build fails)")
     return parser
 
 
@@ -464,7 +466,7 @@ def _build(args) -> int:
     try:
         tag, _ = build(_source(args.spec), tag=args.tag, engine_name=args.engine, force=args.force,
                        secrets=args.secret, engine_args=args.engine_arg, registry=registry, pull=args.pull,
-                       registry_credentials=credentials)
+                       registry_credentials=credentials, verbose=args.verbose)
     except SpecError as exc:
         _report(exc.diagnostics)
         return EXIT_INVALID

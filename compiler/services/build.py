@@ -52,7 +52,7 @@ class Engine(namedtuple("Engine", "name path")):
         """labels: {key: value} for the image. cache: the remote cache (a repository for buildah and podman,
         which keep one image per step there; an image reference for Docker's inline cache), or None."""
         verb = ["bud"] if self.name == "buildah" else ["build"]
-        layers = ["--layers"] if self.name != "docker" else []
+        layers = ["--layers"] if self.name != "docker" else ["--progress=plain"]  # plain: step lines envc can follow
         command = [self.path, *verb, *layers, "-f", str(dockerfile), "-t", tag]
         if platform:
             command += ["--platform", platform]
@@ -160,7 +160,7 @@ def parse_secret(argument: str) -> tuple:
 
 
 def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_args=(), out=sys.stderr,
-          registry=None, pull=False, registry_credentials=None) -> tuple:
+          registry=None, pull=False, registry_credentials=None, verbose=False) -> tuple:
     """Compile and build spec; returns (reference, built: bool). Raises SpecError or BuildError.
 
     Without a registry the reference is the local tag. With registry (HOST[:PORT]/NAMESPACE) it is the
@@ -180,13 +180,13 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
     base_registry = compiled.inputs.spec.base.registry
     if registry:
         return _build_with_registry(compiled, spec, tag, engine, force, secrets, secret_sources, engine_args, out,
-                                    registry, pull, registry_credentials)
+                                    registry, pull, registry_credentials, verbose)
     if not force and image_exists(engine, tag):
         print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}); --force rebuilds it", file=out)
         return tag, False
     if base_registry and base_registry.username and base_registry.password:
         _login(engine, base_registry, secret_sources)
-    _run_build(engine, compiled, tag, secrets, engine_args, out, _labels(compiled, spec), None)
+    _run_build(engine, compiled, tag, secrets, engine_args, out, _labels(compiled, spec), None, verbose)
     return tag, True
 
 
@@ -212,7 +212,36 @@ def _labels(compiled, source) -> dict:
                                oci_registry.snapshot(inputs, source, text))
 
 
-def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache) -> None:
+def _watch(command, env, compiled, out, verbose: bool) -> None:
+    """Run the engine, reporting each part of the spec as it finishes; its output goes to a log file (and
+    to out with verbose). A failure names the part of the spec the failing step was built from, and the log."""
+    from envc.core.emit import EMITTERS
+    from envc.services.progress import Progress, log_path, section_where, step_sections
+
+    image = compiled.image
+    path = log_path(image.header.name, image.header.spec_hash)
+    with open(path, "w", encoding="utf-8", errors="replace") as log:
+        progress = Progress(step_sections(image, lambda stage: EMITTERS[type(stage)](stage)), out, log, out if verbose else None)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        for line in process.stdout:
+            progress.feed(line)
+        code = process.wait()
+        failed = progress.failed_section()
+        progress.finish()
+    if code != 0:
+        tail = "" if verbose else "".join(_tail(path, 15))
+        where = section_where(compiled.inputs.spec, failed) if failed else None
+        step = f"the {failed} step, built from {where}," if failed else "the build"
+        raise BuildFailed(f"{step} failed ({os.path.basename(command[0])} exit code {code}); the engine's output is in {path}"
+                          + (f"; its end:\n{tail.rstrip()}" if tail else ""))
+
+
+def _tail(path: str, count: int) -> list:
+    with open(path, encoding="utf-8", errors="replace") as log:
+        return log.readlines()[-count:]
+
+
+def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache, verbose: bool = False) -> None:
     """Build compiled as tag, with labels and the remote cache (see Engine.build_command).
 
     Docker applies --label to the image config with no step. buildah and podman make a step of each
@@ -228,9 +257,7 @@ def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache) 
         command = engine.build_command(dockerfile, compiled.context, tag, secrets, compiled.inputs.spec.base.platform,
                                        extra, None if separate else labels, cache)
         print(f"envc: building {tag} with {engine.name}", file=out)
-        result = subprocess.run(command, env=env, stdout=_progress_stream(out))  # stdout is for the tag alone
-        if result.returncode != 0:
-            raise BuildFailed(f"{engine.name} failed with exit code {result.returncode}")
+        _watch(command, env, compiled, out, verbose)
         if separate:
             from envc.common.quoting import dockerfile_word
 
@@ -241,13 +268,15 @@ def _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache) 
                 f"{k}={dockerfile_word(v)}" for k, v in sorted(labels.items())) + "\n", encoding="utf-8")
             verb = "bud" if engine.name == "buildah" else "build"
             result = subprocess.run([engine.path, verb, "--pull=never", "-f", str(labelled / "Dockerfile"), "-t", tag,
-                                     str(labelled)], env=env, stdout=_progress_stream(out))
+                                     str(labelled)], env=env, capture_output=True, text=True, errors="replace")
+            if verbose:
+                out.write(result.stdout + result.stderr)
             if result.returncode != 0:
-                raise BuildFailed(f"{engine.name} failed to label the image (exit code {result.returncode})")
+                raise BuildFailed(f"{engine.name} failed to label the image (exit code {result.returncode}): {result.stderr.strip()[-2000:]}")
 
 
 def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_sources, engine_args, out,
-                         registry, pull, registry_credentials) -> tuple:
+                         registry, pull, registry_credentials, verbose) -> tuple:
     """The team-wide "already materialized" check, then build, then push (see build())."""
     from envc.services import oci_registry
 
@@ -284,7 +313,7 @@ def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_s
         if base_registry and base_registry.username and base_registry.password:
             _login(engine, base_registry, secret_sources)
         cache = place.cache if engine.name != "docker" else f"{place.cache}:{oci_registry.cache_tag(header.name)}"
-        _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache)
+        _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache, verbose)
     else:
         print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}) but not in the registry: "
               "pushing it", file=out)
@@ -302,14 +331,6 @@ def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_s
         raise PushFailed(f"{exc}; the image is {'built' if built else 'still'} and tagged locally as {tag} and "
                          f"{place.reference}: run the same command again to push it") from None
     return f"{place.reference}@{digest}", built
-
-
-def _progress_stream(out):
-    """Where the engine's progress goes: our stderr (by descriptor), so stdout carries only the tag."""
-    try:
-        return out.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _login(engine: Engine, registry, secret_sources: dict) -> None:
