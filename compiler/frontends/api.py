@@ -1096,7 +1096,7 @@ class Environment(_Strict):
         return self
 
     def build_local(self, workspace=None, platform=None, useDocker=True, pushImageToWorkspaceAcr=False, *,
-                    tag=None, engine=None, force=False, registry=None, **kwargs):
+                    tag=None, engine=None, force=False, registry=None, engine_args=(), **kwargs):
         """Build the image with the installed engine, as `envc build` does; returns its tag (with
         pushImageToWorkspaceAcr=True: the pushed reference, as `envc build --registry` prints it). A registry
         username and password set on env.docker.base_image_registry log in for this build only."""
@@ -1112,7 +1112,7 @@ class Environment(_Strict):
                                       "builds images only: leave useDocker=True")
         if platform not in (None, "linux", "Linux") and not str(platform).startswith("linux/"):
             raise ValueError(f"platform {platform!r}: envc builds Linux images only")
-        options = {"tag": tag, "engine_name": engine, "force": force, "out": sys.stderr}
+        options = {"tag": tag, "engine_name": engine, "force": force, "engine_args": tuple(engine_args), "out": sys.stderr}
         if pushImageToWorkspaceAcr:  # Azure ML's workspace registry is the team's: `envc build --registry`
             registry = registry or os.environ.get("ENVC_IMAGE_REGISTRY")
             if not registry:
