@@ -93,3 +93,34 @@ def test_every_leaf_key_carries_its_facts():
     covered = {leaf[:depth] for leaf in leaves for depth in range(1, len(leaf) + 1)}
     declared = {tuple(p for p in path.split("/")[0].split(".") if p) for path, _ in properties(SCHEMA) if "/" not in path}
     assert declared <= covered, declared - covered  # no key of the spec is without facts
+
+
+def test_every_leaf_key_offers_a_value_to_complete():
+    """Editors complete a key with a value to overwrite (an example, the default, the choices or a snippet), not a
+    bare key: tests/test_editor.py shows it in yaml-language-server."""
+    from envc.common.schema import leaf_keys
+
+    bare = [path for path, node in leaf_keys().items()
+            if not {"examples", "default", "enum", "defaultSnippets"} & set(node)]
+    assert bare == []
+
+
+def test_editor_annotations_are_well_formed():
+    """defaultSnippets have a label and a body; enum descriptions match their enum; examples are lists."""
+    def nodes(node):
+        if isinstance(node, dict):
+            yield node
+            for value in node.values():
+                yield from nodes(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from nodes(item)
+
+    for node in nodes(SCHEMA):
+        for snippet in node.get("defaultSnippets", []) if isinstance(node.get("defaultSnippets"), list) else []:
+            assert snippet.get("label") and "body" in snippet and snippet.get("description"), snippet
+        for key in ("enumDescriptions", "markdownEnumDescriptions"):
+            if isinstance(node.get(key), list):
+                assert len(node[key]) == len(node["enum"]), node
+        if "examples" in node and "type" in node or "examples" in node and "$ref" in node:
+            assert isinstance(node["examples"], list) and node["examples"], node

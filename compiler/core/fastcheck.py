@@ -1,15 +1,25 @@
 """A yes/no JSON Schema check for the keywords envc's schema uses, without importing jsonschema.
 
 Valid specs (nearly every run) pass here in microseconds; only an invalid one pays for
-jsonschema, which then explains every error. Any keyword this module does not know makes it
-answer "not valid", so jsonschema decides: a schema change can make envc slower, never wrong.
-tests/test_fastcheck.py holds both to the same answers on generated and mutated specs.
+jsonschema, which then explains every error. Annotations (JSON Schema's meta-data words, the
+editors' completion and hover words, envc's own x- facts) say nothing about validity and are
+skipped. Any other keyword this module does not know makes it answer "not valid", so jsonschema
+decides: a schema change can make envc slower, never wrong. tests/test_fastcheck.py holds both to
+the same answers on generated and mutated specs, and checks that every keyword the schema uses is
+known here.
 """
 from __future__ import annotations
 
 from envc.common.schema import matches
 
-ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "default"}
+ANNOTATIONS = {
+    # JSON Schema 2020-12: core words that do not validate, and the meta-data vocabulary
+    "$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples", "deprecated",
+    "readOnly", "writeOnly",
+    # editors (VS Code's JSON language service, yaml-language-server): completion and hover text
+    "markdownDescription", "enumDescriptions", "markdownEnumDescriptions", "defaultSnippets", "deprecationMessage",
+    "doNotSuggest", "suggestSortText",
+}
 TYPES = {
     "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
