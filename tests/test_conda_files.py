@@ -112,7 +112,7 @@ def test_real_selector_on_a_pip_line_follows_the_image_platform():
 def test_every_kind_of_selector_for_linux_64():
     doc = conda_doc(DATA / "selectors.yml")
     conda, pip = dependencies(doc)
-    assert doc.data["conda"]["channels"] == ["conda-forge"]
+    assert doc.data["conda"]["channels"] == ["conda-forge", "pytorch"]  # conda-lock filters no channel: neither does envc
     assert conda == ["python=3.11", "libgcc-ng", "tbb", "patchelf", "jemalloc", "mkl", "backports.zoneinfo", "numpy", "pip",
                      "scikit-learn"]
     assert pip[0] == "psutil" and pip[1].startswith("tomli @ https://") and pip[1].endswith("#sha256=939de3e7a6161af0c887ef91b7d41a53e7c5a1ca976325f429cb46ea9bc30ecc")

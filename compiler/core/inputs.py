@@ -14,7 +14,7 @@ from envc.common.diagnostics import SpecError, error, warning
 from envc.common.digest import sha256
 from envc.common.paths import relative_to
 from envc.common.records import Record
-from envc.common.tools import UV_MIN_PYTHON
+from envc.common.tools import UV_MIN_PYTHON, conda_tool
 from envc.common.version import __version__
 from envc.core.build_context import BuildContext
 from envc.core.document import display_name
@@ -86,8 +86,10 @@ def gather(spec) -> Inputs:
             lock = reader.read_lock(path, base.platform)
             notes += lock.notes if lock else ()
     pip = spec.pip
+    if conda is not None and len(conda.pip_lists) > 1 and conda_tool(_base_image(spec, base_dockerfile)) == "conda":
+        conda = conda._replace(pip_lists=conda.pip_lists[-1:])  # conda's pip: lists replace each other
     if conda is not None:
-        conda = conda._replace(pip=reader.pip_entries(conda.pip, context))
+        conda = conda._replace(pip_lists=tuple(reader.pip_entries(entries, context) for entries in conda.pip_lists))
     if pip is not None:
         pip = pip._replace(requirements=tuple(reader.include(ref) for ref in pip.requirements))
     links = reader.links(context)
@@ -154,8 +156,6 @@ def _installer(spec, lock, pip_entries) -> tuple:
 def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
     """What a lock cannot do: pip packages into an environment it gives no python, or sha256 hashes for the
     conda of Azure ML's bases (23.5 reads only md5; sha256 came with conda 24.9)."""
-    from envc.common.tools import conda_tool
-
     if lock is None:
         return []
     problems = []
@@ -183,7 +183,7 @@ def _uv_lacks(entry):
 def _channel_notes(spec, base_dockerfile) -> list:
     """Where micromamba (on bases without conda) would search other channels than conda does for the same
     file: conda adds 'defaults' unless the channels say 'nodefaults'; micromamba never does."""
-    from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS, conda_tool
+    from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS
 
     conda = spec.conda
     if conda is None or conda.lock is not None or not (conda.packages or conda.pip) or conda_tool(_base_image(spec, base_dockerfile)) != "micromamba":

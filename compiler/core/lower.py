@@ -112,7 +112,7 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
     """The conda environment from a lock (no solver) or an environment.yml written inline: its cache key
     is its content. Azure ML's images have conda; any other base gets micromamba from a pinned image."""
     conda = inputs.spec.conda
-    if conda is None or not (conda.packages or conda.pip or inputs.lock):
+    if conda is None or not (conda.packages or conda.pip_lists or inputs.lock):
         return []
     tool = conda_tool(base_image)
     stages, mounts, commands = [], (), []
@@ -130,8 +130,8 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
             create = ("micromamba", "create", "--yes", "-p", paths.PREFIX, "-f", file.path)
     else:
         packages = [package.text for package in conda.packages]
-        if installs_pip and "pip" not in {package.spec.name.lower() for package in conda.packages}:
-            packages.append("pip")  # the pip layer installs with the environment's own pip
+        if (installs_pip or conda.pip_lists) and "pip" not in {package.spec.name.lower() for package in conda.packages}:
+            packages.append("pip")  # the pip layer installs with the environment's own pip (and conda adds it for any pip: list)
         channels = conda.channels if tool == "conda" else tuple(c for c in conda.channels if c != "nodefaults")
         lines = ["channels:"] + [f"  - {json.dumps(c)}" for c in channels] if channels else []
         lines += ["dependencies:"] + [f"  - {json.dumps(p)}" for p in packages]

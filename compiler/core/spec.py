@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from envc.common.diagnostics import error
+from envc.common.diagnostics import error, warning
 from envc.common.records import Record
 from envc.common.schema import default
 from envc.core.document import Document
@@ -86,12 +86,18 @@ class CondaPackage(Record):
 
 
 class Conda(Record):
-    """packages: the conda packages in order; pip: the entries of the dependencies' {pip: [...]} lists.
+    """packages: the conda packages in order; pip_lists: the entries of each of the dependencies' {pip: [...]}
+    lists (conda adds the package `pip` for an empty one too, and installs only the last);
     file / lock: FileRefs, or None; with a file, envc.core.inputs fills the rest from it.
     virtual_packages: (name, version) pairs the solve assumes (conda's CONDA_OVERRIDE_<NAME>).
     micromamba_image: where micromamba comes from on bases without conda (micromamba_where: where it was set)."""
 
-    __slots__ = ("channels", "packages", "pip", "file", "lock", "virtual_packages", "micromamba_image", "micromamba_where")
+    __slots__ = ("channels", "packages", "pip_lists", "file", "lock", "virtual_packages", "micromamba_image", "micromamba_where")
+
+    @property
+    def pip(self) -> tuple:
+        """Every entry of the pip: lists, in order."""
+        return tuple(entry for entries in self.pip_lists for entry in entries)
 
 
 class Pip(Record):
@@ -171,7 +177,7 @@ class _Builder:
         from envc.common.package_specs import SpecSyntaxError, parse_matchspec, placeholder_problem
 
         conda = self.data["conda"]
-        packages, pip = [], []
+        packages, pip_lists = [], []
         for i, item in enumerate(conda.get("dependencies", ())):
             at = ("conda", "dependencies", i)
             if isinstance(item, str):
@@ -182,9 +188,12 @@ class _Builder:
                     self.problems.append(error(self.doc.at(at), placeholder) if placeholder else exc.at(self.doc.at(at)))
                 continue
             folder = os.path.dirname(self.doc.path) or "."  # a conda file's pip lines are relative to it
-            for j, text in enumerate(item.get("pip", ())):
-                pip += self.pip_line(at + ("pip", j), text, folder, options=True)
-        return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip=tuple(pip),
+            if pip_lists:
+                self.notes.append(warning(self.doc.at(at), "a second pip: list: conda installs only the last one (its lists "
+                                                           "replace each other), micromamba all of them: merge them into one"))
+            pip_lists.append(tuple(entry for j, text in enumerate(item.get("pip", ()))
+                                   for entry in self.pip_line(at + ("pip", j), text, folder, options=True)))
+        return Conda(channels=tuple(conda.get("channels", ())), packages=tuple(packages), pip_lists=tuple(pip_lists),
                      file=self.file(("conda", "file")) if "file" in conda else None,
                      lock=self.file(("conda", "lock")) if "lock" in conda else None,
                      virtual_packages=tuple(sorted(conda.get("virtual_packages", {}).items())),

@@ -102,8 +102,8 @@ def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Documen
     would (what the author meant, where conda-lock would drop the line); anything else (`# [py<38]`)
     cannot be decided here, so the line is installed, as conda installs it. Both are warnings.
     """
-    items = []  # (path, value) of every list item a selector can apply to
-    for key in ("channels", "dependencies"):
+    items = []  # (path, value) of every list item a selector can apply to; conda-lock filters no channel
+    for key in ("dependencies",):
         if isinstance(doc.data.get(key), list):
             for i, item in enumerate(doc.data[key]):
                 items.append(((key, i), item))
@@ -138,6 +138,10 @@ def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Documen
             continue
         keep = _keep(at, f"'{item}'", condition, platform, notes)
         if not keep:
+            dropped.add(path)
+    for path, item in items:  # a pip: list whose every line is left out goes too (conda-lock adds no pip then)
+        if len(path) == 2 and isinstance(item, dict) and isinstance(item.get("pip"), list) and item["pip"] \
+                and all(path + ("pip", j) in dropped for j in range(len(item["pip"]))):
             dropped.add(path)
     return _without(doc, dropped) if dropped else doc
 
