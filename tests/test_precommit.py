@@ -203,7 +203,7 @@ def test_diff_names_the_dockerfile_of_each_spec(tmp_path, capsys):
     assert code == 2 and "b/Dockerfile: error: both b/envc.yml and b/train.envc.yml would compile to it" in err
 
 
-def test_diff_applies_with_git_apply_and_reports_errors(tmp_path, capsys):
+def test_diff_applies_with_git_apply_and_reports_errors(tmp_path, capsys, monkeypatch):
     git(tmp_path, "init", "-q")
     (tmp_path / "envc.yml").write_text("name: demo\npip:\n  packages: [requests]\n")
     assert run_envc(["diff", "--write", "envc.yml"], tmp_path, capsys)[0] == 1
@@ -219,14 +219,10 @@ def test_diff_applies_with_git_apply_and_reports_errors(tmp_path, capsys):
     assert code == 2 and out == "" and err.startswith("envc.yml:3:3: error: unknown key 'pakages'")
     assert run_envc(["diff", "missing.yml"], tmp_path, capsys)[::2] == (2, "missing.yml: error: no such file\n")
     assert run_envc(["diff", "envc.yml", "--specs", "*.yml"], tmp_path, capsys)[0] == 2
-    outside = tmp_path / "outside"
+    outside = tmp_path / "outside"  # git looks no higher than tmp_path: not in a repository
     outside.mkdir()
-    env = {"GIT_CEILING_DIRECTORIES": str(tmp_path)}
-    os.environ.update(env)
-    try:
-        code, _, err = run_envc(["diff"], outside, capsys)
-    finally:
-        os.environ.pop("GIT_CEILING_DIRECTORIES")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    code, _, err = run_envc(["diff"], outside, capsys)
     assert code == 2 and "git cannot list the tracked specs here" in err
 
 
