@@ -17,11 +17,14 @@ VERSION_LABEL = "org.opencontainers.image.version"
 V1_CONDA_FILE, V1_DOCKERFILE = "conda_dependencies.yml", "BaseDockerfile"  # beside azureml_environment.json
 AZUREML_V1_KEYS = {"name", "version", "environmentVariables", "python", "docker", "spark", "databricks", "r",
                    "inferencingStackVersion", "assetId"}
-AZUREML_V1_PYTHON_KEYS = {"userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment"}
+AZUREML_V1_PYTHON_KEYS = {"userManagedDependencies", "interpreterPath", "condaDependenciesFile", "baseCondaEnvironment",
+                          "condaDependencies"}
+INLINE_CONDA_KEYS = {"name", "channels", "dependencies", "variables", "prefix"}  # azureml-core's conda file keys
 # The shape every part of a saved JSON must have before it is read (null is always allowed).
 AZUREML_V1_SHAPES = {("name",): str, ("python",): dict, ("docker",): dict, ("docker", "baseImageRegistry"): dict,
                      ("docker", "platform"): dict, ("docker", "arguments"): list, ("environmentVariables",): dict,
                      ("spark",): dict, ("databricks",): dict, ("python", "interpreterPath"): str,
+                     ("python", "condaDependencies"): dict, ("python", "condaDependencies", "variables"): dict,
                      ("docker", "baseImageRegistry", "address"): str, ("docker", "platform", "architecture"): str}
 # What a registry credential of a saved folder becomes: a reference, never the value (envc writes none).
 USERNAME_REFERENCE, PASSWORD_REFERENCE = {"env": "AZUREML_REGISTRY_USERNAME"}, {"secret": "azureml_registry_password"}
@@ -89,6 +92,7 @@ def from_azureml_v1(doc: Document) -> Document:
     problems += _unknown_keys(doc, (), AZUREML_V1_KEYS, "an Azure ML environment")
     python, docker = data.get("python") or {}, data.get("docker") or {}
     problems += _unknown_keys(doc, ("python",), AZUREML_V1_PYTHON_KEYS, "python")
+    problems += _unknown_keys(doc, ("python", "condaDependencies"), INLINE_CONDA_KEYS, "python.condaDependencies")
     problems += _unknown_keys(doc, ("docker",), AZUREML_V1_DOCKER_KEYS, "docker")
     for at, what in ((("python", "baseCondaEnvironment"), "cloning a base conda environment"),
                      (("python", "condaDependenciesFile"), "a conda file outside the saved folder"),
@@ -126,11 +130,21 @@ def from_azureml_v1(doc: Document) -> Document:
     if python.get("userManagedDependencies"):
         result["python"] = {"user_managed": True, "interpreter": python.get("interpreterPath") or "python"}
         moves[("python", "interpreterPath")] = ("python", "interpreter")
+    elif isinstance(python.get("condaDependencies"), dict):  # inline, as azureml-core's repr() and the service write it
+        inline = python["condaDependencies"]
+        result["conda"] = {key: inline[key] for key in ("channels", "dependencies") if key in inline}
+        moves[("python", "condaDependencies")] = ("conda",)
+        if inline.get("prefix") is not None:
+            notes.append(warning(doc.key_at(("python", "condaDependencies", "prefix")), "'prefix' is ignored: the "
+                                                                                         "environment is created at envc's own path"))
+        if inline.get("variables"):
+            result["env"] = dict(inline["variables"])
+            moves[("python", "condaDependencies", "variables")] = ("env",)
     else:  # decided by the JSON alone, not by which files exist: the result cache lists only files read
         result["conda"] = {"file": V1_CONDA_FILE}
         moves[("python",)] = ("conda", "file")
     if data.get("environmentVariables"):
-        result["env"] = data["environmentVariables"]
+        result["env"] = {**result.get("env", {}), **data["environmentVariables"]}
     if data.get("version") is not None:
         result["labels"] = {VERSION_LABEL: _as_written(doc, ("version",))}
     return remap(doc, result, moves, tuple(notes))

@@ -950,7 +950,12 @@ class Environment(_Strict):
         env.python.user_managed_dependencies = bool(python.get("userManagedDependencies"))
         env.python.interpreter_path = python.get("interpreterPath") or "python"
         conda_file = os.path.join(path, CONDA_FILE)
-        env.python.conda_dependencies = CondaDependencies(conda_file) if os.path.exists(conda_file) else None
+        if os.path.exists(conda_file):
+            env.python.conda_dependencies = CondaDependencies(conda_file)
+        elif isinstance(python.get("condaDependencies"), dict):  # inline, as repr() and Azure ML's service write it
+            env.python.conda_dependencies = CondaDependencies(_underlying_structure=python["condaDependencies"])
+        else:
+            env.python.conda_dependencies = None
         env.docker.base_image = docker.get("baseImage")
         if os.path.isfile(os.path.join(path, DOCKERFILE)):
             with open(os.path.join(path, DOCKERFILE), encoding="utf-8") as handle:

@@ -1289,6 +1289,37 @@ def env__load_from_directory__bad_json(api):
     api.Environment.load_from_directory("s")
 
 
+@op
+def env__load_from_directory__minimal_json(api):
+    w("s/azureml_environment.json", json.dumps({"name": "j", "python": {"userManagedDependencies": True,
+                                                                         "interpreterPath": "/usr/bin/python3"}}))
+    back = api.Environment.load_from_directory("s")
+    return [back.name, back.environment_variables, back.docker.base_image, back.python.conda_dependencies,
+            back.python.user_managed_dependencies]
+
+
+@op
+def env__load_from_directory__unknown_keys(api):
+    w("s/azureml_environment.json", json.dumps({"name": "j", "docker": {"baseImge": "typo:1"}, "bogus": 1}))
+    w("s/conda_dependencies.yml", BASE)
+    return api.Environment.load_from_directory("s").docker.base_image
+
+
+@op
+def env__load_from_directory__inline_conda(api):
+    w("s/azureml_environment.json", json.dumps({"name": "j", "python": {"condaDependencies": {
+        "name": "x", "dependencies": ["python=3.9", {"pip": ["numpy"]}]}}}))
+    return state(api.Environment.load_from_directory("s").python.conda_dependencies)
+
+
+@op
+def env__load_from_directory__snake_case_ignored(api):
+    w("s/azureml_environment.json", json.dumps({"name": "j", "environment_variables": {"A": "1"},
+                                                "environmentVariables": {"B": "2"}}))
+    w("s/conda_dependencies.yml", BASE)
+    return api.Environment.load_from_directory("s").environment_variables
+
+
 # ---- calls that need a workspace in azureml-core (envc answers them locally) ----------------------
 @op
 def cloud__register_noargs(api):
