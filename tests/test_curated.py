@@ -163,3 +163,30 @@ def test_the_curated_specs_stay_off_the_compile_path(tmp_path):
             "    print('envc.services.registry' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x86_64", "manylinux2014_x86_64",
+             "manylinux2010_x86_64", "manylinux1_x86_64"]
+
+
+def test_the_minimal_inference_pins_resolve_for_its_python(tmp_path):
+    """pip's resolver (against PyPI) installs the pip part of the minimal inference environment on Python 3.11,
+    the Python it pins, from wheels alone. (sklearn-1.5's and tensorflow-2.16's pin psutil~=5.8.0, which has no
+    wheel for their Python 3.10: Azure's images compile it, so those are checked statically above.)"""
+    import subprocess
+    import sys
+
+    import yaml
+
+    entry = next(e for e in INDEX if e["name"].startswith("azureml-minimal"))
+    spec = yaml.safe_load((CURATED / entry["spec"]).read_text())
+    assert "python=3.11" in spec["conda"]["dependencies"]
+    report = tmp_path / "report.json"
+    platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+                           "--disable-pip-version-check", "--report", str(report), "--python-version", "3.11",
+                           "--only-binary=:all:", *platforms, "--target", str(tmp_path / "target"), *_pip_lines(entry)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    installed = {item["metadata"]["name"].lower(): item["metadata"]["version"] for item in json.loads(report.read_text())["install"]}
+    assert installed["azureml-inference-server-http"] == "1.5.1" and len(installed) > 10
