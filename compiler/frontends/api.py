@@ -785,6 +785,16 @@ class SparkSection(_Strict):
         self.repositories, self.packages, self.precache_packages = [], [], True
 
 
+class DatabricksSection(_Strict):
+    """Kept and saved as azureml-core does; it configures a Databricks cluster, so `envc compile` ignores it with a warning."""
+
+    __slots__ = ("maven_libraries", "pypi_libraries", "rcran_libraries", "jar_libraries", "egg_libraries", "cluster")
+
+    def __init__(self):
+        self.maven_libraries, self.pypi_libraries, self.rcran_libraries = [], [], []
+        self.jar_libraries, self.egg_libraries, self.cluster = [], [], None  # cluster: not saved, as in azureml-core
+
+
 class DockerImageDetails(dict):
     """What get_image_details() returns: azureml-core's mapping (details['ingredients']['dockerfile']) with
     the keys that mean something offline, and its properties (details.dockerfile)."""
@@ -835,7 +845,7 @@ ImageDetails = DockerImageDetails
 class Environment(_Strict):
     """An environment as azureml-core describes it; compiled, registered and built by envc, locally."""
 
-    __slots__ = ("name", "version", "python", "docker", "_variables", "spark", "asset_id", "_curated")
+    __slots__ = ("name", "version", "python", "docker", "_variables", "spark", "databricks", "asset_id", "_curated")
 
     def __init__(self, name, **kwargs):
         if name is not None and not isinstance(name, str):
@@ -843,7 +853,7 @@ class Environment(_Strict):
         if kwargs:
             raise TypeError(f"Environment() got an unexpected keyword argument '{next(iter(kwargs))}'")
         self.name, self.version, self.asset_id = name, None, None
-        self.python, self.docker, self.spark = PythonSection(), DockerSection(), SparkSection()
+        self.python, self.docker, self.spark, self.databricks = PythonSection(), DockerSection(), SparkSection(), DatabricksSection()
         object.__setattr__(self, "_variables", {})  # azureml-core adds EXAMPLE_ENV_VAR; envc adds nothing
         object.__setattr__(self, "_curated", False)
 
@@ -974,6 +984,11 @@ class Environment(_Strict):
             env.docker.base_image_registry.address = (registry or {}).get("address")
         spark = saved.get("spark") or {}
         env.spark.repositories, env.spark.packages = list(spark.get("repositories") or []), list(spark.get("packages") or [])
+        databricks = saved.get("databricks") or {}
+        for key, attribute in (("mavenLibraries", "maven_libraries"), ("pypiLibraries", "pypi_libraries"),
+                               ("rcranLibraries", "rcran_libraries"), ("jarLibraries", "jar_libraries"),
+                               ("eggLibraries", "egg_libraries")):
+            setattr(env.databricks, attribute, list(databricks.get(key) or []))
         return env
 
     @staticmethod
@@ -1039,8 +1054,11 @@ class Environment(_Strict):
                 "python": saved_python, "docker": saved_docker,
                 "spark": {"repositories": list(self.spark.repositories), "packages": list(self.spark.packages),
                           "precachePackages": self.spark.precache_packages},
-                "databricks": {"mavenLibraries": [], "pypiLibraries": [], "rcranLibraries": [], "jarLibraries": [],
-                               "eggLibraries": []},
+                "databricks": {"mavenLibraries": list(self.databricks.maven_libraries),
+                               "pypiLibraries": list(self.databricks.pypi_libraries),
+                               "rcranLibraries": list(self.databricks.rcran_libraries),
+                               "jarLibraries": list(self.databricks.jar_libraries),
+                               "eggLibraries": list(self.databricks.egg_libraries)},
                 "r": None, "inferencingStackVersion": None, "assetId": self.asset_id}
 
     def save_to_directory(self, path, overwrite: bool = False) -> None:

@@ -854,6 +854,20 @@ def env__asset_id(api):
 
 
 @op
+def env__databricks(api):
+    environment = env(api)
+    environment.databricks.pypi_libraries = [{"package": "x"}]
+    return saved(environment)["azureml_environment.json"]["databricks"]
+
+
+@op
+def env__spark(api):
+    environment = env(api)
+    environment.spark.repositories = ["https://mmlspark.azureedge.net/maven"]
+    return saved(environment)["azureml_environment.json"]["spark"]
+
+
+@op
 def env__python__user_managed(api):
     environment = env(api)
     environment.python.user_managed_dependencies = True
@@ -1355,9 +1369,10 @@ def cloud__add_private_pip_wheel(api):
 def surface(api) -> dict:
     """Every public name of each class, as the implementation spells it."""
     environment = api.Environment("a")
-    objects = {"Environment": api.Environment, "CondaDependencies": api.CondaDependencies,
+    objects = {"Environment": api.Environment, "an Environment": environment, "CondaDependencies": api.CondaDependencies,
                "ContainerRegistry": api.ContainerRegistry, "DockerSection": environment.docker,
-               "PythonSection": environment.python}
+               "PythonSection": environment.python, "SparkSection": environment.spark,
+               "DatabricksSection": environment.databricks, "DockerImagePlatform": environment.docker.platform}
     return {name: sorted(n for n in dir(obj) if not n.startswith("_")) for name, obj in objects.items()}
 
 
