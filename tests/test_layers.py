@@ -30,7 +30,7 @@ LAYERS = [
     ("pipeline", ["envc.core.pipeline"]),
     ("services", ["envc.services", "envc.services.cache", "envc.services.registry", "envc.services.oci_registry", "envc.services.progress",
                   "envc.services.build", "envc.services.dockerfiles"]),
-    ("frontends", ["envc", "envc.__main__", "envc.frontends", "envc.frontends.cli", "envc.frontends.api"]),
+    ("frontends", ["envc", "envc.__main__", "envc.frontends", "envc.frontends.arguments", "envc.frontends.cli", "envc.frontends.api"]),
 ]
 PACKAGE_FOLDERS = {"envc": REPO / "compiler", "envc.grammar": REPO / "grammar", "envc.schemas": REPO / "schemas"}
 

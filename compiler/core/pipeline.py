@@ -19,9 +19,10 @@ class Compiled(Record):
     __slots__ = ("dockerfile", "warnings", "image", "inputs", "context")
 
 
-def check(path) -> Inputs:
-    """Validate a spec and every file it references: its Inputs, or SpecError with every problem at once."""
-    doc = load(path)
+def check(path, text: str | None = None) -> Inputs:
+    """Validate a spec and every file it references: its Inputs, or SpecError with every problem at once.
+    text: the spec's content when it does not come from path (see envc.formats.detect.load)."""
+    doc = load(path, text)
     try:
         check_schema(doc)
     except SpecError as exc:
@@ -53,11 +54,11 @@ def _later_problems(doc) -> tuple:
         return ()
 
 
-def compile_spec(path) -> Compiled:
+def compile_spec(path, text: str | None = None) -> Compiled:
     from envc.core.emit import render
     from envc.core.lower import lower
 
-    inputs = check(path)
+    inputs = check(path, text)
     image = lower(inputs)
     return Compiled(dockerfile=render(image), warnings=inputs.notes, image=image, inputs=inputs,
                     context=os.path.realpath(inputs.spec.root))

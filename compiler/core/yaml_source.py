@@ -70,6 +70,11 @@ def read_text(path: str) -> str:
         raise SpecError([error(Location(name), "is a directory, expected a file")]) from None
     except OSError as exc:
         raise SpecError([error(Location(name), f"cannot read file: {exc.strerror}")]) from None
+    return decode_text(data, name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """data (at most MAX_BYTES + 1 bytes of the input named name) as text, or a located error."""
     if len(data) > MAX_BYTES:
         raise SpecError([error(Location(name), f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB: not an environment spec")])
     try:
@@ -80,6 +85,10 @@ def read_text(path: str) -> str:
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise SpecError([error(Location(name, line, col), "invalid UTF-8: save the file as UTF-8 text")]) from None
+
+
+class NotAMapping(SpecError):
+    """The input is YAML, or plain text, but not a mapping of keys: perhaps another format."""
 
 
 def load_yaml(path, text: str | None = None) -> Document:
@@ -115,7 +124,7 @@ def load_yaml(path, text: str | None = None) -> Document:
         loader.dispose()
     if not isinstance(data, dict):
         what = "empty" if data is None else f"a {type(data).__name__}"
-        raise SpecError([error(Location(name), f"expected a mapping of keys (name:, base:, ...), but the document is {what}")])
+        raise NotAMapping([error(Location(name), f"expected a mapping of keys (name:, base:, ...), but the document is {what}")])
     return Document(data, path, builder.locations, builder.key_locations, builder.raw_scalars, errors=tuple(builder.errors))
 
 

@@ -10,7 +10,7 @@ import os
 
 from envc.common.diagnostics import Location, SpecError, did_you_mean, error
 from envc.core.document import Document, display_name
-from envc.core.yaml_source import load_yaml, read_text
+from envc.core.yaml_source import NotAMapping, load_yaml, read_text
 
 ENVC_ONLY_KEYS = {"base", "system", "python", "conda", "pip", "env", "init", "labels", "description"}
 CONDA_LIKE_KEYS = {"channels", "dependencies", "variables", "prefix"}
@@ -20,8 +20,23 @@ CONDA_LOCK_KEYS = {"metadata", "package"}  # conda-lock's unified conda-lock.yml
 AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
 
 
-def load(path) -> Document:
-    """Load any supported input as an envc-shaped Document (not yet validated)."""
+STDIN_NAME = "<stdin>"  # how messages name a spec read from standard input
+STDIN_FORMATS = ("`-` reads one YAML document from stdin (an envc spec, a conda environment.yml, an MLflow "
+                 "python_env.yaml or an Azure ML v2 environment); a requirements file or a conda lock is installed "
+                 "from the build context by its name: give its path instead")
+
+
+def stdin_path() -> str:
+    """The path a spec read from stdin stands at: in the working folder, so its relative paths resolve from there."""
+    return os.path.join(os.getcwd(), STDIN_NAME)
+
+
+def load(path, text: str | None = None) -> Document:
+    """Load any supported input as an envc-shaped Document (not yet validated).
+
+    text: the input's content when it does not come from path (stdin, at stdin_path()): one YAML document."""
+    if text is not None:
+        return _from_yaml(path, text, _stdin_yaml(path, text), stdin=True)
     path = os.fspath(path) or "."
     if os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
         path = os.path.join(path, AZUREML_V1_FILE)
@@ -39,9 +54,25 @@ def load(path) -> Document:
 
         return from_requirements(path)
     text = read_text(path)
-    doc = load_yaml(path, text)
+    return _from_yaml(path, text, load_yaml(path, text))
+
+
+def _stdin_yaml(path: str, text: str) -> Document:
+    """stdin's YAML document; a lock or a file that is no YAML mapping (a requirements file) is refused, saying why."""
+    where = Location(display_name(path))
+    if _is_explicit_lock(text):
+        raise SpecError([error(where, f"a conda lock: {STDIN_FORMATS}")])
+    try:
+        return load_yaml(path, text)
+    except NotAMapping as exc:  # perhaps a requirements file
+        raise SpecError([d._replace(message=f"{d.message}: {STDIN_FORMATS}") for d in exc.diagnostics]) from None
+
+
+def _from_yaml(path: str, text: str, doc: Document, stdin: bool = False) -> Document:
     kind = yaml_kind(doc.data)
     if kind == "conda-lock":
+        if stdin:
+            raise SpecError([error(Location(display_name(path)), f"a conda-lock.yml: {STDIN_FORMATS}")])
         return from_lock(path)
     if kind == "azureml-v2":
         from envc.formats.azureml import from_azureml_v2

@@ -18,9 +18,11 @@ from envc.core.document import display_name
 
 
 def check_importable(source: str, output) -> None:
-    """SpecError when source is already an envc spec, or output would overwrite it."""
+    """SpecError when source is missing or already an envc spec, or output would overwrite it."""
     from envc.formats.detect import input_kind
 
+    if not os.path.exists(source):
+        raise SpecError([error(Location(display_name(source)), "no such file")])
     if input_kind(source) == "envc":
         raise SpecError([error(Location(display_name(source)), "is already an envc spec: nothing to import")])
     if output is not None and os.path.exists(output) and os.path.samefile(source, output):

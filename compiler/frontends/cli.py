@@ -9,113 +9,6 @@ import sys
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
 
 
-def build_parser():
-    """The full command line. Imported lazily: the pre-commit path (see _plain_invocation) needs none of it."""
-    import argparse
-    from pathlib import Path
-
-    from envc.common.version import __version__
-    from envc.formats.export import FORMATS
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message):
-            self.print_usage(sys.stderr)
-            print(f"envc: error: {message}", file=sys.stderr)
-            raise SystemExit(EXIT_INVALID)
-
-    parser = _Parser(prog="envc", description="Compile environment specs into reproducible Dockerfiles.")
-    parser.add_argument("--version", action="version", version=f"envc {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    compile_ = commands.add_parser("compile", help="compile a spec into a Dockerfile")
-    compile_.add_argument("spec", help="envc spec, conda environment.yml, requirements.txt, MLflow python_env.yaml, Azure ML v2 environment YAML or saved Azure ML v1 folder")
-    compile_.add_argument("-o", "--output", type=Path, help="write the Dockerfile here (atomically) instead of stdout")
-    compile_.add_argument("--check", action="store_true", help="write nothing; exit 1 if OUTPUT is not up to date")
-    compile_.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
-    compile_.add_argument("--emit", choices=("dockerfile", "ir"), default="dockerfile",
-                          help="what to print: the Dockerfile (default), or the IR it is rendered from, as JSON")
-    compile_.add_argument("--locked", action="store_true",
-                          help="refuse anything not reproducible: a base without a digest, a conda package without an exact "
-                               "version and build (unless from conda.lock), a pip requirement without == and a hash")
-    check = commands.add_parser("check", help="validate specs and the files they reference")
-    check.add_argument("specs", nargs="+")
-    check.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
-    diff = commands.add_parser(
-        "diff", help="show how committed Dockerfiles differ from what their specs compile to (exit 1 if any does); "
-                     "--write updates them (the envc-compile pre-commit hook)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Compare each spec's committed Dockerfile with what the spec compiles to now, and print a unified "
-                    "diff (stdout) for each one that is stale or missing. Exit 0 when all are current, 1 when any is "
-                    "not (also with --write, so a commit stops for the rewritten files to be added), 2 when a spec "
-                    "is invalid. Unchanged specs and files are answered from the result cache.",
-        epilog="examples:\n"
-               "  envc diff                       # every spec git tracks (envc.yml, env.yml, *.envc.yml)\n"
-               "  envc diff --write envs/train.envc.yml\n"
-               "  envc diff --specs 'envs/*.yml' --dockerfile 'docker/{stem}.Dockerfile'")
-    diff.add_argument("specs", nargs="*", metavar="SPEC",
-                      help="specs to compare; none: every file git tracks below the working folder named like a spec "
-                           "(see --specs)")
-    diff.add_argument("--write", action="store_true", help="rewrite each stale or missing Dockerfile (atomically) "
-                                                           "instead of only showing the diff")
-    diff.add_argument("--dockerfile", metavar="PATH",
-                      help="where each spec's Dockerfile is, relative to the spec's folder; {stem} is the spec's name "
-                           "without .yml and .envc (default: Dockerfile, or NAME.Dockerfile for NAME.envc.yml)")
-    diff.add_argument("--specs", action="append", default=[], metavar="GLOB", dest="globs",
-                      help="without SPEC: the tracked files to compare, as a git pathspec glob from the working folder "
-                           "(one without '/' matches the name in any folder); repeatable. Default: envc.yml, "
-                           "envc.yaml, env.yml, env.yaml, *.envc.yml, *.envc.yaml")
-    diff.add_argument("--no-cache", action="store_true", help="do not use or fill the result cache ($XDG_CACHE_HOME/envc)")
-    lint = commands.add_parser("lint", help="find version conflicts, duplicates and unpinned packages (exit 1 on errors)")
-    lint.add_argument("specs", nargs="+")
-    lint.add_argument("--locked", action="store_true", help="also refuse anything not reproducible (digests, exact pins, hashes)")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
-    hash_ = commands.add_parser("hash", help="print the spec's content hash (the default image tag)")
-    hash_.add_argument("spec")
-    hash_.add_argument("--name", action="store_true", help="print the environment name derived from it (envc_<hash>)")
-    commands.add_parser("schema", help="print the JSON Schema of the spec language")
-    register = commands.add_parser("register", help="keep a snapshot of a spec and the files it reads in the local "
-                                                    "registry, as NAME:VERSION (usable wherever a SPEC is)")
-    register.add_argument("spec")
-    register.add_argument("--version", help="default: one more than the latest; unchanged content keeps its version")
-    commands.add_parser("list", help="the registered environments and their versions, then the curated ones")
-    show = commands.add_parser("show", help="print a registered spec, or the spec an image in an OCI registry was built from")
-    show.add_argument("reference", metavar="NAME[:VERSION]|HOST/NAMESPACE/NAME:TAG")
-    show.add_argument("--engine", choices=("docker", "podman", "buildah"),
-                      help="for an image reference: the engine whose login and settings reach the registry")
-    export = commands.add_parser("export", help="write a spec as a conda environment.yml, a requirements.txt, an "
-                                                "Azure ML v2 environment YAML or a saved Azure ML v1 folder (warns about "
-                                                "what the format cannot hold)")
-    export.add_argument("spec")
-    export.add_argument("--to", required=True, choices=FORMATS)
-    export.add_argument("-o", "--output", required=True, help="the file to write (azureml-v2 also writes NAME.conda.yml "
-                                                              "beside it; azureml-v1: the folder to write)")
-    import_ = commands.add_parser("import", help="write a conda environment.yml, requirements.txt, MLflow python_env.yaml, "
-                                                 "Azure ML v2 environment YAML or saved Azure ML v1 folder as an envc spec")
-    import_.add_argument("source")
-    import_.add_argument("-o", "--output", help="write the spec here (atomically) instead of stdout; its paths are "
-                                                "rewritten to stay valid from there")
-    build = commands.add_parser("build", help="compile a spec and build the image with Docker, podman or buildah")
-    build.add_argument("spec")
-    build.add_argument("-t", "--tag", help="image tag (default: envc/NAME:SPEC_HASH)")
-    build.add_argument("--engine", choices=("docker", "podman", "buildah"), help="default: the first one installed and usable")
-    build.add_argument("--force", action="store_true", help="build even if an image with the tag exists")
-    build.add_argument("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR",
-                       help="a build secret (RUN --mount=type=secret) or a registry credential referenced as {secret: ID}")
-    build.add_argument("--engine-arg", action="append", default=[], metavar="ARG",
-                       help="passed to the engine's build command as is (e.g. --engine-arg=--pull=never)")
-    build.add_argument("--registry", metavar="HOST[:PORT]/NAMESPACE",
-                       help="the team's OCI registry (default: $ENVC_IMAGE_REGISTRY): use the image there when it exists, "
-                            "else build with it as layer cache and push; stdout is then HOST/NAMESPACE/NAME:TAG@sha256:...")
-    build.add_argument("--offline", action="store_true", help="use no registry, even if $ENVC_IMAGE_REGISTRY is set")
-    build.add_argument("--pull", action="store_true", help="with a registry: pull the image when the registry already has it")
-    build.add_argument("--registry-username", metavar="env:VAR|secret:ID",
-                       help="log in to --registry with this username reference (default: the engine's existing login)")
-    build.add_argument("--registry-password", metavar="env:VAR|secret:ID",
-                       help="and this password reference; it reaches the engine's login on stdin only")
-    build.add_argument("-v", "--verbose", action="store_true",
-                       help="show the engine's output as it builds (otherwise it goes to a log file, named if the build fails)")
-    return parser
-
-
 def run() -> int:
     """The `envc` process (console script, `python -m envc`): main(), minus the interpreter's housekeeping.
 
@@ -152,10 +45,13 @@ def _exit_without_teardown(code: int) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _stdin.clear()
     try:
         plain = _plain_invocation(argv)
         if plain is not None:
             return plain()
+        from envc.frontends.arguments import build_parser
+
         args = build_parser().parse_args(argv)
         commands = {"compile": _compile, "check": _check, "schema": _schema, "build": _build, "lint": _lint, "hash": _hash,
                     "import": _import, "register": _register, "list": _list, "show": _show,
@@ -174,7 +70,7 @@ def main(argv=None) -> int:
 def _plain_invocation(argv):
     """`check SPEC...` and `compile SPEC [-o FILE] [--check]`, the pre-commit and CI shapes, parsed
     without argparse (its import alone costs a third of a bare interpreter start). Anything
-    else, including help and --no-cache, returns None and goes through build_parser()."""
+    else, including help and --no-cache, returns None and goes through envc.frontends.arguments."""
     if argv and argv[0] == "diff":  # the envc-compile pre-commit hook
         return _plain_diff(argv[1:])
     if not argv or any(a.startswith("-") and a not in ("-o", "--output", "--check") for a in argv[1:]):
@@ -200,8 +96,24 @@ def _plain_invocation(argv):
 
 
 def _report(diagnostics) -> None:
+    """Diagnostics on stderr, one a line; coloured only on a terminal, and never with NO_COLOR set (no-color.org)."""
+    import os
+
+    colour = sys.stderr is not None and sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     for diagnostic in diagnostics:
-        print(diagnostic, file=sys.stderr)
+        print(_paint(str(diagnostic)) if colour else diagnostic, file=sys.stderr)
+
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m"}
+
+
+def _paint(line: str) -> str:
+    """FILE:LINE:COL in bold and the severity in its colour, as compilers show them."""
+    for severity, colour in _COLOURS.items():
+        location, found, message = line.partition(f": {severity}: ")
+        if found:
+            return f"\033[1m{location}:\033[0m {colour}{severity}:\033[0m {message}"
+    return line
 
 
 def _compile(args) -> int:
@@ -220,7 +132,7 @@ def _compile_ir(args) -> int:
         print("envc: error: --check compares Dockerfiles: drop --emit ir", file=sys.stderr)
         return EXIT_INVALID
     try:
-        compiled = compile_spec(_source(args.spec))
+        compiled = compile_spec(*_input(args.spec))
     except SpecError as exc:
         _report(exc.diagnostics)
         return EXIT_INVALID
@@ -241,6 +153,31 @@ def _source(spec: str) -> str:
     from envc.services.registry import resolve_source
 
     return resolve_source(spec)
+
+
+STDIN = "-"
+_stdin = {}  # what stdin held, read once per main(): `compile --locked -` checks and compiles it
+
+
+def _input(spec: str) -> tuple:
+    """(path, text) for a SPEC argument: (_source(spec), None), or for `-` stdin's content at the pseudo path
+    `<stdin>` in the working folder (relative paths resolve from there). SpecError when stdin cannot be read."""
+    if spec != STDIN:
+        return _source(spec), None
+    from envc.common.diagnostics import Location, SpecError, error
+    from envc.common.limits import MAX_SPEC_BYTES
+    from envc.core.yaml_source import decode_text
+    from envc.formats.detect import STDIN_NAME, stdin_path
+
+    if "text" not in _stdin:
+        if sys.stdin is None:
+            raise SpecError([error(Location(STDIN_NAME), "stdin is closed: pipe the spec in, or give its path")])
+        if sys.stdin.isatty():
+            print("envc: reading the spec from stdin (end it with Ctrl-D)", file=sys.stderr)
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(MAX_SPEC_BYTES + 1) if stream is not None else sys.stdin.read().encode("utf-8")
+        _stdin["text"] = decode_text(data, STDIN_NAME)
+    return stdin_path(), _stdin["text"]
 
 
 def compile_command(spec: str, output, check: bool, use_cache: bool, locked: bool = False) -> int:
@@ -392,7 +329,7 @@ def _checked(spec: str):
     from envc.core.pipeline import check
 
     try:
-        return check(_source(spec))
+        return check(*_input(spec))
     except SpecError as exc:
         _report(exc.diagnostics)
         return None
@@ -415,7 +352,8 @@ def _run(spec: str, use_cache: bool, need_dockerfile: bool):
     unchanged; None after reporting the spec's errors."""
     from envc.services import cache
 
-    spec = _source(spec)
+    use_cache = use_cache and spec != STDIN
+    spec = _source(spec) if spec != STDIN else spec
     if use_cache:
         entry = cache.lookup(spec)
         if entry is not None and (not need_dockerfile or "dockerfile" in entry):
@@ -426,10 +364,10 @@ def _run(spec: str, use_cache: bool, need_dockerfile: bool):
     spec_bytes = cache.read_spec(spec) if use_cache else None  # read before the run: see cache.store
     try:
         if need_dockerfile:
-            compiled = compile_spec(spec)
+            compiled = compile_spec(*_input(spec))
             dockerfile, warnings, inputs = compiled.dockerfile, compiled.warnings, compiled.inputs
         else:
-            inputs = check(spec)
+            inputs = check(*_input(spec))
             dockerfile, warnings = None, inputs.notes
     except SpecError as exc:
         _report(exc.diagnostics)
@@ -499,8 +437,12 @@ def _import(args) -> int:
     from envc.common.diagnostics import SpecError
     from envc.formats.envc_spec import check_importable, import_spec
 
+    if args.source == STDIN:
+        print("envc: error: import reads SOURCE by path, to write the paths in it relative to the spec: save stdin "
+              "to a file first", file=sys.stderr)
+        return EXIT_INVALID
     try:
-        check_importable(args.source, args.output)
+        check_importable(_source(args.source), args.output)
     except SpecError as exc:
         _report(exc.diagnostics)
         return EXIT_INVALID
@@ -522,16 +464,23 @@ def _export(args) -> int:
     from envc.common.diagnostics import SpecError
     from envc.formats.export import export
 
+    import os
+
+    if args.output is None and args.to in MULTI_FILE_FORMATS:
+        print(f"envc: error: --to {args.to} writes {MULTI_FILE_FORMATS[args.to]}: give -o", file=sys.stderr)
+        return EXIT_INVALID
     inputs = _checked(args.spec)
     if inputs is None:
         return EXIT_INVALID
-    try:
-        files, warnings = export(inputs, args.to, args.output)
+    try:  # to stdout, paths are written relative to the working folder, as for a file written there
+        files, warnings = export(inputs, args.to, args.output or os.path.join(os.getcwd(), "-"))
     except SpecError as exc:
         _report(exc.diagnostics)
         return EXIT_INVALID
     _report(warnings)
-    import os
+    if args.output is None:
+        sys.stdout.write(*files.values())
+        return EXIT_OK
 
     try:
         for path in files:
@@ -542,6 +491,10 @@ def _export(args) -> int:
         print(f"{args.output}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK if all(_write(path, text) for path, text in files.items() if text is not None) else EXIT_INVALID
+
+
+MULTI_FILE_FORMATS = {"azureml-v2": "NAME.conda.yml beside the environment YAML",
+                      "azureml-v1": "a folder (azureml_environment.json and more)"}
 
 
 def _register(args) -> int:
