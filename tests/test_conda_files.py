@@ -307,3 +307,14 @@ def test_unified_lock_with_a_malformed_md5_is_refused(tmp_path):
     (tmp_path / "conda-lock.yml").write_text(text.replace("md5: 7f97faab5bebcc2580f4f299285323da", "md5: 7F97FAAB5BEBCC2580F4F299285323DA"))
     with pytest.raises(SpecError, match="an md5 is 32 lowercase hex digits"):
         read_lock(str(tmp_path / "conda-lock.yml"), "conda-lock.yml", None)
+
+
+def test_blank_and_comment_only_pip_entries_are_skipped_as_pip_skips_them(tmp_path, capsys):
+    """conda hands its pip list to pip as a requirements file; azureml-core saves commented requirements so."""
+    (tmp_path / "environment.yml").write_text('name: x\ndependencies:\n  - python=3.11\n  - pip:\n    - numpy==1.26.4\n'
+                                              '    - "# torch==2.1  # not yet"\n    - ""\n    - pandas  # trailing\n')
+    code, dockerfile, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0
+    assert err.splitlines() == [f"environment.yml:{n}:8: warning: a blank or comment-only pip entry installs nothing (conda "
+                                "hands the list to pip as a requirements file): ignored" for n in (6, 7)]  # inside the quotes
+    assert "numpy==1.26.4 \\\n      pandas\n" in dockerfile and "torch" not in dockerfile

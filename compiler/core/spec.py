@@ -213,8 +213,13 @@ class _Builder:
     def pip_line(self, at: tuple, text: str, folder: str, options: bool) -> list:
         """The entries of one pip line of a list; options (and -r/-c) only where pip reads them (a conda pip list)."""
         where = self.doc.at(at)
+        line = strip_comment(text)
+        if options and not line.strip():  # conda writes its pip list to a requirements file, where pip skips these
+            self.notes.append(warning(where, "a blank or comment-only pip entry installs nothing (conda hands the list to "
+                                             "pip as a requirements file): ignored"))
+            return []
         entries = []
-        for item in parse_line(strip_comment(text), where):
+        for item in parse_line(line, where):
             if not isinstance(item, PipEntry):
                 (self.problems if item.severity == "error" else self.notes).append(item)
             elif item.kind in ("requirement", "url"):
