@@ -87,7 +87,7 @@ def test_every_leaf_key_carries_its_facts():
     leaves = leaf_keys()
     assert len(leaves) >= 27
     for path, node in leaves.items():
-        assert set(node["x-envc-export"]) <= {"conda", "requirements", "azureml-v2"}, path
+        assert set(node["x-envc-export"]) <= {"conda", "requirements", "azureml-v2", "azureml-v1"}, path
         assert node.get("title"), path
     assert {path for path, _ in path_keys()} == _relative_path_keys(SCHEMA)
     covered = {leaf[:depth] for leaf in leaves for depth in range(1, len(leaf) + 1)}

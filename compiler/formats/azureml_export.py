@@ -42,20 +42,10 @@ def azureml_v2_files(spec, relocate, destination: str) -> tuple:
     return {destination: yaml_text(data, f"Exported by envc from environment '{spec.name}'."), **files}, notes
 
 
-# The keys a folder saved by azureml-core's Environment.save_to_directory holds (`envc export --to
-# azureml-v1`); every other key the spec sets is a located warning. (Per-key facts belong in the
-# schema's x-envc-export; the v1 format is listed here until the schema names it.)
-AZUREML_V1_KEYS = {("name",), ("base", "image"), ("base", "dockerfile"), ("base", "registry", "address"),
-                   ("base", "registry", "username"), ("base", "registry", "password"), ("python", "user_managed"),
-                   ("python", "interpreter"), ("conda", "channels"), ("conda", "dependencies"), ("conda", "file"),
-                   ("pip", "packages"), ("pip", "requirements"), ("pip", "index_url"), ("pip", "extra_index_urls"),
-                   ("env",)}
-
-
 def azureml_v1_files(spec, relocate, folder: str) -> tuple:
     """({path: text, or None to remove a stale file}: azureml_environment.json, conda_dependencies.yml unless
     the Python is user-managed, BaseDockerfile for a base Dockerfile; notes on what it cannot hold
-    beyond AZUREML_V1_KEYS: labels other than the version)."""
+    beyond the schema's x-envc-export: labels other than the version)."""
     import json
 
     from envc.formats.azureml import V1_CONDA_FILE, V1_DOCKERFILE, VERSION_LABEL

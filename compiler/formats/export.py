@@ -54,7 +54,7 @@ def lost_keys(spec, to: str) -> list:
     def lost(path: tuple) -> list:
         """The set leaves under path that the format cannot hold, or None when it holds some."""
         set_leaves = [leaf for leaf in leaves if leaf[:len(path)] == path and _value(spec.data, leaf) is not None]
-        missing = [leaf for leaf in set_leaves if not _holds(to, leaf, leaves[leaf])]
+        missing = [leaf for leaf in set_leaves if to not in leaves[leaf]["x-envc-export"]]
         return missing if len(missing) == len(set_leaves) else None
 
     notes, sections = [], sorted({leaf[:depth] for leaf in leaves for depth in range(1, len(leaf) + 1)}, key=len)
@@ -69,14 +69,6 @@ def lost_keys(spec, to: str) -> list:
             notes.append(warning(spec.key_at(path), f"'{'.'.join(path)}' is not exported: the format has no place for "
                                                     f"{title[0].lower()}{title[1:]}"))
     return notes
-
-
-def _holds(to: str, leaf: tuple, facts: dict) -> bool:
-    if to == "azureml-v1":
-        from envc.formats.azureml_export import AZUREML_V1_KEYS
-
-        return leaf in AZUREML_V1_KEYS or leaf == ("labels",)  # labels: only the version label, noted by the writer
-    return to in facts["x-envc-export"]
 
 
 def _value(data, path: tuple):
