@@ -123,7 +123,7 @@ class Buildah:
                 "ENVC_BENCH_USER": USER, "ENVC_BENCH_PASSWORD": PASSWORD}
 
     def args(self) -> list:
-        return ["--engine", "buildah", "--engine-arg=--pull=never", *CA]
+        return ["--engine", "buildah", "--engine-arg=--pull=never", *CA, "--verbose"]  # the engine's steps, timed
 
     def forget(self, env) -> None:
         pass
@@ -162,7 +162,7 @@ class Docker:
         run("builder", "prune", "-af")
 
     def args(self) -> list:
-        return ["--engine", "docker", "--engine-arg=--network=host"]
+        return ["--engine", "docker", "--engine-arg=--network=host", "--verbose"]
 
 
 def one_run(builder, folder: Path) -> dict:

@@ -189,6 +189,18 @@ def case_pre_conda_list(ix: Indexes) -> Case:
                 {"conda-pip-list.txt": req})
 
 
+def case_curated_minimal(ix: Indexes) -> Case:
+    """The pip part of the curated minimal inference environment (issue 13), the only curated one whose pins
+    install on the offline base's Python 3.11: its conda `pip:` list, run as conda runs it (see above)."""
+    import yaml
+
+    spec = yaml.safe_load((REPO / "compiler" / "curated" / "azureml-minimal-ubuntu22.04-py311-cpu-inference"
+                           / "envc.yml").read_text(encoding="utf-8"))
+    lines = next(item["pip"] for item in spec["conda"]["dependencies"] if isinstance(item, dict))
+    file = f"n{uuid.uuid4().hex[:12]}/conda-pip-list.txt"  # a fresh path: no layer an earlier run cached
+    return Case("curated-minimal", {"requirements": [file]}, ["-U", "-r", file], {file: _lines(*lines)}, fresh=True)
+
+
 def case_find_links(variant: str):
     """--no-index plus a folder of wheels next to the requirements file that names it."""
 
@@ -291,6 +303,7 @@ CASES = {
     "hash-mismatch": case_hash_mismatch,
     "hash-unhashed-dependency": case_hash_unhashed_dependency,
     "big-file": case_big_file,
+    "curated-minimal": case_curated_minimal,
 }
 
 
@@ -730,6 +743,12 @@ def test_realworld_oracle_files_listed():
     assert len(REAL_FILES) >= 10, f"only {len(REAL_FILES)} files marked oracle in {MANIFEST}"
     for path in REAL_FILES:
         assert (REALWORLD / path).is_file(), f"{MANIFEST} lists {path}, which is not in {REALWORLD}"
+
+
+@_params("curated-minimal")
+def test_curated_minimal_inference_pip_part_against_pypi(lab, key, installer):
+    """Azure ML's minimal inference environment as envc ships it: its pip pins resolved from PyPI."""
+    check(lab, key, installer)
 
 
 @_params(*(f"real:{p}" for p in REAL_FILES))

@@ -19,7 +19,7 @@ import registry_server
 from test_build import CA_MOUNT, envc
 
 USER, PASSWORD = "alice", "registry-pw-5c1d9e"
-BUILD = ["--engine", "buildah", "--engine-arg=--pull=never", *CA_MOUNT]
+BUILD = ["--engine", "buildah", "--engine-arg=--pull=never", *CA_MOUNT, "--verbose"]  # the engine's output: what ran, what was cached
 LOGIN = ["--registry-username", "env:ENVC_TEST_REGISTRY_USER", "--registry-password", "env:ENVC_TEST_REGISTRY_PASSWORD"]
 CREDENTIALS = {"ENVC_TEST_REGISTRY_USER": USER, "ENVC_TEST_REGISTRY_PASSWORD": PASSWORD}
 

@@ -18,7 +18,7 @@ from test_build import envc
 from test_build_docker import docker, docker_env  # noqa: F401  (the fixture, reused)
 
 USER, PASSWORD = "bob", "docker-registry-pw-81fa"
-BUILD = ["--engine", "docker", "--engine-arg=--network=host"]
+BUILD = ["--engine", "docker", "--engine-arg=--network=host", "--verbose"]  # the engine's output: what ran, what was cached
 LOGIN = ["--registry-username", "env:ENVC_TEST_REGISTRY_USER", "--registry-password", "env:ENVC_TEST_REGISTRY_PASSWORD"]
 CREDENTIALS = {"ENVC_TEST_REGISTRY_USER": USER, "ENVC_TEST_REGISTRY_PASSWORD": PASSWORD, "ENVC_IMAGE_REGISTRY": ""}
 

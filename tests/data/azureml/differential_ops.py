@@ -1377,8 +1377,8 @@ def surface(api) -> dict:
 
 
 def kind(exc: BaseException) -> str:
-    name = type(exc).__name__
-    return "invalid" if name in ("UserErrorException", "ValueError", "SpecError") else name
+    refusals = ("UserErrorException", "ValueError", "SpecError")  # and their subclasses (envc's NotAMapping)
+    return "invalid" if any(c.__name__ in refusals for c in type(exc).__mro__) else type(exc).__name__
 
 
 def load(implementation: str):
