@@ -167,6 +167,21 @@ def test_saved_folders_and_registered_versions_build_from_their_own_folder(engin
     subprocess.run(["buildah", "rmi", tag], env={**os.environ, **engine_env}, capture_output=True)
 
 
+def test_a_base_context_outside_the_spec_folder_is_what_the_engine_builds_from(engine_env, tmp_path):
+    """Azure ML's build.path may be `../ctx`: the compiled header says the context is there, and so is the build."""
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {engine.BASE_TAG}\nCOPY marker.txt /opt/marker.txt\n")
+    (tmp_path / "ctx" / "marker.txt").write_text(f"{tmp_path.name}\n")
+    spec = write(tmp_path / "spec", {"name": "e2e-outside", "base": {"dockerfile": "../ctx/Dockerfile", "context": "../ctx"}})
+    assert "# Build context: ../ctx from the spec's folder" in envc(["compile", spec]).stdout
+    built = envc(["build", spec, *BUILD_ARGS], engine_env, cwd=tmp_path / "spec")
+    assert built.returncode == 0, built.stderr
+    tag = built.stdout.strip()
+    proc = engine.run(tag, ["cat", "/opt/marker.txt"], engine_env)
+    assert proc.stdout == f"{tmp_path.name}\n", proc.stderr
+    subprocess.run(["buildah", "rmi", tag], env={**os.environ, **engine_env}, capture_output=True)
+
+
 def test_build_reports_each_part_of_the_spec_and_keeps_the_engine_output_in_a_log(engine_env, tmp_path):
     """One line per part of the spec, with its time, on stderr; the engine's own output goes to a log,
     or to stderr with --verbose."""

@@ -14,7 +14,8 @@ from envc.formats.detect import load
 class Compiled(Record):
     """dockerfile: the text. warnings: Diagnostics of severity "warning". image: the envc.core.ir.Image the
     text was rendered from. inputs: the checked envc.core.inputs.Inputs (the Spec, every file read).
-    context: the folder the Dockerfile is built from (the spec's; a saved Azure ML folder; a registry snapshot)."""
+    context: the folder the Dockerfile is built from (the spec's, a saved Azure ML folder's or a registry snapshot's;
+    base.context when it lies outside it)."""
 
     __slots__ = ("dockerfile", "warnings", "image", "inputs", "context")
 
@@ -61,4 +62,4 @@ def compile_spec(path, text: str | None = None) -> Compiled:
     inputs = check(path, text)
     image = lower(inputs)
     return Compiled(dockerfile=render(image), warnings=inputs.notes, image=image, inputs=inputs,
-                    context=os.path.realpath(inputs.spec.root))
+                    context=os.path.realpath(os.path.join(inputs.spec.root, inputs.context)))
