@@ -260,6 +260,29 @@ def test_a_dockerignore_created_after_a_cached_compile_is_seen(tmp_path, capsys)
     assert code == 2 and "left out of the build context by .dockerignore:1 ('scripts')" in err
 
 
+def test_an_ignore_file_created_later_in_a_base_context_outside_the_spec_folder_is_seen(tmp_path, capsys):
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "Dockerfile").write_text("FROM scratch\nCOPY a.txt /a.txt\n")
+    (tmp_path / "ctx" / "a.txt").write_text("a\n")
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "envc.yml").write_text("name: outside\nbase: {dockerfile: ../ctx/Dockerfile, context: ../ctx}\n")
+    for _ in range(2):  # compiled, then answered from the cache
+        assert run_envc(["check", "envc.yml"], tmp_path / "spec", capsys)[0] == 0
+    (tmp_path / "ctx" / ".dockerignore").write_text("a.txt\n")
+    code, _, err = run_envc(["check", "envc.yml"], tmp_path / "spec", capsys)
+    assert code == 2 and "COPY source 'a.txt' is left out of the build context by .dockerignore:1" in err
+
+
+def test_a_per_dockerfile_ignore_file_created_later_is_warned_about(tmp_path, capsys):
+    (tmp_path / "base.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "envc.yml").write_text("name: later\nbase: {dockerfile: base.Dockerfile}\n")
+    for _ in range(2):
+        assert run_envc(["check", "envc.yml"], tmp_path, capsys)[::2] == (0, "")
+    (tmp_path / "base.Dockerfile.dockerignore").write_text("*.tmp\n")
+    code, _, err = run_envc(["check", "envc.yml"], tmp_path, capsys)
+    assert code == 0 and err.startswith("base.Dockerfile.dockerignore:1:1: warning: not applied")
+
+
 def test_a_copy_source_left_out_altogether_is_an_error_at_its_line(tmp_path, capsys):
     make_context(tmp_path, "data\n")
     (tmp_path / "base.Dockerfile").write_text("FROM scratch\nCOPY src/ /src/\nCOPY data/a.csv /data/\n")

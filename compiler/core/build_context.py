@@ -8,7 +8,6 @@ content hash. Docker reads .dockerignore; podman and buildah read .containerigno
 from __future__ import annotations
 
 import os
-import posixpath
 
 from envc.common.diagnostics import Location, error, warning
 from envc.common.digest import sha256
@@ -121,7 +120,7 @@ class BuildContext:
     def read_ignore_file(self, name: str):
         path = os.path.join(self.root, name)
         if not os.path.isfile(path):
-            self.files.absent.append(name)
+            self.files.absent.append(relative_to(path, self.files.root))  # the context may be base.context, not the spec's folder
             return None
         from envc.core.dockerignore import DockerIgnore
 
@@ -182,7 +181,9 @@ class BuildContext:
         unapplied.append((dockerfile + IGNORE_FILE, IGNORE_FILE))  # BuildKit's per-Dockerfile ignore file
         prefix = relative_to(base_context, self.root)
         for path, name in unapplied:
-            if os.path.isfile(path):
+            if not os.path.isfile(path):
+                self.files.absent.append(relative_to(path, self.files.root))  # creating one later adds the warning
+            else:
                 how = f"copy these patterns to ./{name}" + (f", each prefixed with '{prefix}/'" if prefix != "." else "")
                 self.notes.append(warning(Location(display_name(path), 1, 1), "not applied: envc's Dockerfile is built from "
                                                                               f"{self.name}, whose ignore files engines read: {how}"))
