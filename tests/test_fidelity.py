@@ -172,3 +172,14 @@ def test_a_registered_snapshot_keeps_files_read_from_above_the_specs_folder(tmp_
     code, after, err = run_envc(["compile", "train:1", "--no-cache"], tmp_path / "elsewhere", capsys)
     assert code == 0, err
     assert after == before
+
+
+def test_a_find_links_archive_whose_name_no_copy_can_carry_is_a_located_error(tmp_path, capsys):
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "odd\nname.whl").write_bytes(b"")
+    (tmp_path / "wheels" / "good-1.0-py3-none-any.whl").write_bytes(b"")
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "--find-links ./wheels\ngood\n"}, "requirements.txt",
+                                capsys)
+    assert code == 2 and out == ""
+    assert err == ("requirements.txt:1:1: error: 'wheels/odd\\nname.whl' in the --find-links folder 'wheels' has '\\n' "
+                   "in its name, which no Dockerfile COPY can carry: rename it\n")

@@ -12,6 +12,7 @@ import os
 from envc.common.diagnostics import Location, error, warning
 from envc.common.digest import sha256
 from envc.common.paths import read_bytes, relative_to, resolve_inside
+from envc.common.quoting import unrepresentable
 from envc.core.document import display_name
 
 IGNORE_FILE, CONTAINER_IGNORE_FILE = ".dockerignore", ".containerignore"  # at the build context's root
@@ -145,6 +146,11 @@ class BuildContext:
         found = sorted(os.path.join(folder, name) for name in os.listdir(folder) if os.path.isfile(os.path.join(folder, name)))
         for path in found:
             self.files.record(os.path.realpath(path))
+            bad = unrepresentable(os.path.basename(path))
+            if bad is not None:
+                self.files.problems.append(error(where, f"'{relative_to(path, self.root)}' in the --find-links folder '{written}' "
+                                                        f"has {bad!r} in its name, which no Dockerfile COPY can carry: rename it"))
+                continue
             excluded = self._excluded(path)
             if excluded:
                 name, line, rule = excluded
