@@ -131,6 +131,8 @@ def _compile_ir(args) -> int:
     if args.check:
         print("envc: error: --check compares Dockerfiles: drop --emit ir", file=sys.stderr)
         return EXIT_INVALID
+    if args.locked and not _locked_ok(args.spec):
+        return EXIT_INVALID
     try:
         compiled = compile_spec(*_input(args.spec))
     except SpecError as exc:
