@@ -183,3 +183,20 @@ def test_a_find_links_archive_whose_name_no_copy_can_carry_is_a_located_error(tm
     assert code == 2 and out == ""
     assert err == ("requirements.txt:1:1: error: 'wheels/odd\\nname.whl' in the --find-links folder 'wheels' has '\\n' "
                    "in its name, which no Dockerfile COPY can carry: rename it\n")
+
+
+def test_folder_names_that_reach_the_image_are_part_of_the_hash(tmp_path, capsys):
+    """Files read from '..' put the spec's folder name in the image's paths: same hash only for the same Dockerfile."""
+    outputs = {}
+    for tree in ("one/alpha", "two/beta", "three/alpha"):
+        folder = tmp_path / tree
+        folder.mkdir(parents=True)
+        (folder.parent / "reqs.txt").write_text("six==1.16.0\n")
+        code, out, err = compile_in(folder, {"local.txt": "idna==3.10\n",
+                                             "envc.yml": "name: x\npip:\n  requirements: [../reqs.txt, local.txt]\n"},
+                                    capsys=capsys)
+        assert code == 0, err
+        outputs[tree] = out
+    assert "/opt/envc/context/alpha/local.txt" in outputs["one/alpha"]
+    assert outputs["one/alpha"] == outputs["three/alpha"]  # where the tree lives does not matter
+    assert outputs["one/alpha"].splitlines()[0] != outputs["two/beta"].splitlines()[0]  # the header's hash

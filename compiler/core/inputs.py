@@ -104,10 +104,11 @@ def gather(spec) -> Inputs:
     problems += _lock_problems(resolved, lock, pip_entries, base_dockerfile)
     if problems:
         raise SpecError(problems)
+    anchor = _anchor(files)
     return Inputs(spec=resolved, files=files.sorted(), absent=tuple(files.absent), listed=files.listed,
-                  context=relative_to(context.root, files.root), anchor=_anchor(files), links=links, base_dockerfile=base_dockerfile,
+                  context=relative_to(context.root, files.root), anchor=anchor, links=links, base_dockerfile=base_dockerfile,
                   lock=lock, requirement_files=tuple(reader.requirement_files.items()), trees=reader.trees,
-                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted()),
+                  pip_entries=pip_entries, spec_hash=spec_hash(spec.data, files.sorted(), anchor),
                   installer=installer, notes=tuple(notes + reader.notes + context.notes + channels + installer_notes))
 
 
@@ -209,13 +210,17 @@ def _base_image(spec, base_dockerfile) -> str:
     return froms[-1] if froms else ""
 
 
-def spec_hash(data: dict, files: tuple) -> str:
+def spec_hash(data: dict, files: tuple, anchor: str = ".") -> str:
     """sha256 over envc's version, the spec's data (key order, comments, whitespace and its own path
-    do not matter) and every file it reads (their paths relative to the spec, and their bytes)."""
+    do not matter) and every file it reads (their paths relative to the spec, and their bytes); and, when
+    files are read from above the spec's folder, the names of the folders between (the anchor), since the
+    image's paths then hold them."""
     digest = sha256(__version__.encode() + b"\0")
     digest.update(json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode())
     for relative, file_digest in files:
         digest.update(b"\0" + relative.encode() + b"\0" + file_digest)
+    if anchor != ".":
+        digest.update(b"\0anchor\0" + anchor.encode())
     return digest.hexdigest()
 
 
