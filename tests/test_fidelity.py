@@ -122,6 +122,14 @@ def test_a_copy_source_outside_the_build_context_is_refused_with_the_reason(tmp_
     assert code == 2 and "'../outside/setup.sh' is outside the build context (the spec's folder), so the image's COPY cannot read it" in err
 
 
+def test_a_script_beside_the_spec_is_outside_a_base_context_elsewhere_and_no_symlink(tmp_path, capsys):
+    files = {"ctx/Dockerfile": "FROM ubuntu:22.04\n", "spec/setup.sh": "true\n",
+             "spec/envc.yml": "name: x\nbase: {dockerfile: ../ctx/Dockerfile, context: ../ctx}\ninit:\n  setup: setup.sh\n"}
+    code, _, err = compile_in(tmp_path, files, "spec/envc.yml", capsys)
+    assert code == 2 and err == ("spec/envc.yml:4:10: error: 'setup.sh' is outside the build context ('../ctx'), so the "
+                                 "image's COPY cannot read it: move it into that folder\n")
+
+
 @pytest.mark.parametrize("where", ["inside", "outside"])
 def test_no_instruction_passes_the_single_argument_limit(where, tmp_path, capsys):
     """A 5,000-line hashed requirements file: inside the build context it is COPY'd, outside it is written in chunks."""

@@ -31,9 +31,17 @@ def resolve_inside(path: str, root: str, written: str, folder: bool = False, con
     resolved, problem = resolve(path, written, folder)
     if problem or is_inside(resolved, root):
         return resolved, problem
-    what = "is" if ".." in written.split("/") or os.path.isabs(written) else "is a symlink pointing"
+    what = "is a symlink pointing" if _inside_but_for_a_symlink(path, root) else "is"
     return None, (f"'{written}' {what} outside the build context ({context}), so the image's COPY cannot read it: "
                   "move it into that folder")
+
+
+def _inside_but_for_a_symlink(path: str, root: str) -> bool:
+    """Whether path, read as written, is inside root, so that only a symlink on the way takes it out: the file
+    itself (its folder resolved), or a folder on the way (the path taken literally)."""
+    absolute = os.path.abspath(path)
+    as_named = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    return is_inside(as_named, root) or is_inside(os.path.normpath(absolute), root)
 
 
 def is_inside(path: str, root: str) -> bool:
