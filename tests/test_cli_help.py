@@ -92,6 +92,9 @@ def test_import_refuses_stdin_and_names_a_missing_file(tmp_path, capsys):
     code, _, err = run_envc(["import", "-"], tmp_path, capsys)
     assert code == 2 and "save stdin to a file" in err
     assert run_envc(["import", "missing.yml"], tmp_path, capsys)[::2] == (2, "missing.yml:1:1: error: no such file\n")
+    (tmp_path / "folder").mkdir()
+    code, _, err = run_envc(["import", "folder"], tmp_path, capsys)
+    assert code == 2 and err.startswith("folder:1:1: error: is a directory: give an envc spec")
 
 
 BAD = "name: d\nbase: {imag: x}\n"

@@ -5,10 +5,7 @@ build-context checks warn about their differences, and `--locked` checks their p
 """
 
 CONDA_BASES = ("mcr.microsoft.com/azureml/",)  # images known to ship conda on PATH (conda 23.5)
-# micromamba's image: the schema's default of conda.micromamba_image. Its publisher rebuilds tags, and
-# no record of the 2.0.5 index's digest was to be had here (no registry is reachable): pin it in the
-# spec for --locked.
-MICROMAMBA_STAGE = "envc-micromamba"
+MICROMAMBA_STAGE = "envc-micromamba"  # the helper stage micromamba is copied from (its image: conda.micromamba_image)
 MICROMAMBA_DEFAULT_CHANNELS = ("conda-forge",)  # micromamba has no default channel
 UV_REQUIREMENT = "uv==0.13.9"
 UV_MIN_PYTHON = (3, 8)  # the uv wheel's Requires-Python: older interpreters install with pip

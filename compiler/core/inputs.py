@@ -89,7 +89,7 @@ def gather(spec) -> Inputs:
     if conda is not None and len(conda.pip_lists) > 1 and conda_tool(_base_image(spec, base_dockerfile)) == "conda":
         conda = conda._replace(pip_lists=conda.pip_lists[-1:])  # conda's pip: lists replace each other
     if conda is not None:
-        conda = conda._replace(pip_lists=tuple(reader.pip_entries(entries, context) for entries in conda.pip_lists))
+        conda = conda._replace(pip_lists=tuple(reader.pip_entries(entries) for entries in conda.pip_lists))
     if pip is not None:
         pip = pip._replace(requirements=tuple(reader.include(ref) for ref in pip.requirements))
     links = reader.links(context)
@@ -297,7 +297,7 @@ class _Reader:
             self.problems.extend(exc.diagnostics)
             return None
 
-    def pip_entries(self, entries, context) -> tuple:
+    def pip_entries(self, entries) -> tuple:
         """entries with each -r/-c file resolved and read, and each local --find-links folder resolved."""
         resolved = []
         for entry in entries:

@@ -23,7 +23,7 @@ def check_importable(source: str, output) -> None:
 
     if not os.path.exists(source):
         raise SpecError([error(Location(display_name(source)), "no such file")])
-    if input_kind(source) == "envc":
+    if input_kind(source) == "envc" and not os.path.isdir(source):  # a folder that is no saved Azure ML one: load says so
         raise SpecError([error(Location(display_name(source)), "is already an envc spec: nothing to import")])
     if output is not None and os.path.exists(output) and os.path.samefile(source, output):
         raise SpecError([error(Location(display_name(source)), "-o names the file being imported: write the spec elsewhere")])
