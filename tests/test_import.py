@@ -61,6 +61,20 @@ def test_paths_are_rewritten_for_a_spec_written_above_the_source(tmp_path, capsy
     assert "COPY env/ctx/app.py /app.py" in run_envc(["compile", "envc.yml"], tmp_path, capsys)[1]
 
 
+def test_files_named_in_a_conda_pip_list_are_rewritten_too(tmp_path, capsys):
+    (tmp_path / "sub" / "wheels").mkdir(parents=True)
+    (tmp_path / "sub" / "requirements.txt").write_text("six\n")
+    (tmp_path / "sub" / "c.txt").write_text("six<2\n")
+    (tmp_path / "sub" / "environment.yml").write_text(
+        "name: x\ndependencies:\n  - python=3.11\n  - pip:\n    - -r requirements.txt  # the app's\n"
+        "    - --constraint=c.txt\n    - --find-links ./wheels\n    - --find-links https://example.org/links\n    - idna\n")
+    code, _, err = run_envc(["import", "sub/environment.yml", "-o", "envc.yml"], tmp_path, capsys)
+    assert code == 0, err
+    assert ("  - pip:\n    - -r sub/requirements.txt\n    - --constraint=sub/c.txt\n"
+            "    - --find-links sub/wheels\n    - --find-links https://example.org/links\n    - idna\n") in (tmp_path / "envc.yml").read_text()
+    assert run_envc(["check", "envc.yml"], tmp_path, capsys)[::2] == (0, "")
+
+
 @pytest.mark.parametrize("files, args, message", [
     ({"envc.yml": "name: e\n"}, ["envc.yml"], "envc.yml:1:1: error: is already an envc spec: nothing to import"),
     ({"requirements.txt": "six\n"}, ["requirements.txt", "-o", "requirements.txt"], "-o names the file being imported"),

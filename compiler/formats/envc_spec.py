@@ -69,9 +69,32 @@ def _rebase_paths(data: dict, doc, source_folder: str, target_folder: str) -> di
             data[section][key] = [moved(item, (section, key, i)) for i, item in enumerate(value)]
         elif value is not None:
             data[section][key] = moved(value, (section, key))
+    dependencies = data.get("conda", {}).get("dependencies")
+    if isinstance(dependencies, list):
+        data["conda"]["dependencies"] = [
+            {**item, "pip": [_rebased_pip_line(line, lambda path, at=("conda", "dependencies", i, "pip", j): moved(path, at))
+                             for j, line in enumerate(item["pip"])]}
+            if isinstance(item, dict) and isinstance(item.get("pip"), list) else item for i, item in enumerate(dependencies)]
     if problems:
         raise SpecError(problems)
     return data
+
+
+def _rebased_pip_line(line: str, moved) -> str:
+    """A conda pip: line with the local files it names (-r, -c, --find-links) as moved(path) gives them."""
+    from envc.common.package_specs import SpecSyntaxError, parse_pip_line
+    from envc.formats.requirements import strip_comment
+
+    try:
+        parsed = parse_pip_line(strip_comment(line))
+    except SpecSyntaxError:  # checked before import writes anything: not reached for a valid source
+        return line
+    paths = [parsed.value] if parsed.kind in ("include", "constraint") else []
+    paths += [value for option, value in parsed.options if option == "--find-links" and "://" not in value]
+    for path in paths:
+        at = line.rindex(path)
+        line = line[:at] + moved(path) + line[at + len(path):]
+    return line
 
 
 def _in_schema_order(data: dict) -> dict:
