@@ -45,9 +45,10 @@ def escape_directives(text: str) -> list:
     return found
 
 
-def from_images(text: str) -> list:
-    """The image of every FROM, in order (the last one is what envc's layers build on)."""
-    return _FROM.findall(text)
+def built_on(text: str) -> str:
+    """The image of the last FROM, which envc's layers build on ('' when there is no FROM)."""
+    froms = _FROM.findall(text)
+    return froms[-1] if froms else ""
 
 
 def final_user(text: str):

@@ -31,7 +31,7 @@ class BuildContext:
 
     def check_dockerfile(self, path: str, where) -> str:
         """The base Dockerfile's text; problems with what envc cannot carry over are recorded."""
-        from envc.core.base_dockerfile import escape_directives, from_images
+        from envc.core.base_dockerfile import built_on, escape_directives
 
         with open(path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
@@ -40,7 +40,7 @@ class BuildContext:
             if escape != "\\":
                 self.files.problems.append(error(Location(shown, number, 1), "escape directives other than \\ are not supported: "
                                                                              "the compiled Dockerfile uses \\ for line continuations"))
-        if not from_images(text):
+        if not built_on(text):
             self.files.problems.append(error(where, "the base Dockerfile has no FROM instruction"))
         return text
 

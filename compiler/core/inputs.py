@@ -86,7 +86,7 @@ def gather(spec) -> Inputs:
             lock = reader.read_lock(path, base.platform)
             notes += lock.notes if lock else ()
     pip = spec.pip
-    if conda is not None and len(conda.pip_lists) > 1 and conda_tool(_base_image(spec, base_dockerfile)) == "conda":
+    if conda is not None and len(conda.pip_lists) > 1 and conda_tool(base_image(spec, base_dockerfile)) == "conda":
         conda = conda._replace(pip_lists=conda.pip_lists[-1:])  # conda's pip: lists replace each other
     if conda is not None:
         conda = conda._replace(pip_lists=tuple(reader.pip_entries(entries) for entries in conda.pip_lists))
@@ -163,7 +163,7 @@ def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
     if pip_entries and not lock.has_python:
         problems.append(error(spec.conda.lock.where, "the lock installs no python, but pip packages follow it: lock python "
                                                      "(and pip) too, or install the pip packages elsewhere"))
-    if lock.sha256 and conda_tool(_base_image(spec, base_dockerfile)) == "conda":
+    if lock.sha256 and conda_tool(base_image(spec, base_dockerfile)) == "conda":
         problems += [error(where, "the conda of Azure ML's images (23.5) reads only md5 hashes in a lock (sha256 came with "
                                   "conda 24.9): write #<md5> (`conda list --explicit --md5`), or use a base without conda")
                      for where in lock.sha256]
@@ -187,7 +187,7 @@ def _channel_notes(spec, base_dockerfile) -> list:
     from envc.common.tools import MICROMAMBA_DEFAULT_CHANNELS
 
     conda = spec.conda
-    if conda is None or conda.lock is not None or not (conda.packages or conda.pip) or conda_tool(_base_image(spec, base_dockerfile)) != "micromamba":
+    if conda is None or conda.lock is not None or not (conda.packages or conda.pip) or conda_tool(base_image(spec, base_dockerfile)) != "micromamba":
         return []
     channels = [channel for channel in conda.channels if channel != "nodefaults"]
     where = spec.at(("conda", "channels")) if conda.channels else spec.at(("conda",))
@@ -200,14 +200,14 @@ def _channel_notes(spec, base_dockerfile) -> list:
                            "search 'defaults': add 'nodefaults' to the channels to say so, or 'defaults' to search it")]
 
 
-def _base_image(spec, base_dockerfile) -> str:
-    """The image the environment is built on ('' when its base Dockerfile could not be read)."""
+def base_image(spec, base_dockerfile) -> str:
+    """The image the environment is built on, as named (lowering prefixes a registry address); '' when its base
+    Dockerfile could not be read."""
     if base_dockerfile is None:
         return spec.base.image or ""
-    from envc.core.base_dockerfile import from_images
+    from envc.core.base_dockerfile import built_on
 
-    froms = from_images(base_dockerfile)
-    return froms[-1] if froms else ""
+    return built_on(base_dockerfile)
 
 
 def spec_hash(data: dict, files: tuple, anchor: str = ".") -> str:

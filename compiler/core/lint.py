@@ -287,13 +287,10 @@ def _base(spec, locked: bool) -> list:
 def _helper_images(inputs, locked: bool) -> list:
     """The image micromamba is copied from is part of the build too: pinned by tag only, it can change."""
     from envc.common.tools import conda_tool
+    from envc.core.inputs import base_image
 
     conda, base = inputs.spec.conda, inputs.spec.base
-    image = base.image or ""
-    if inputs.base_dockerfile is not None:
-        from envc.core.base_dockerfile import from_images
-
-        image = (from_images(inputs.base_dockerfile) or [""])[-1]
+    image = base_image(inputs.spec, inputs.base_dockerfile)
     if conda is None or not (conda.packages or conda.pip or inputs.lock) or conda_tool(image) != "micromamba":
         return []
     if "@sha256:" in conda.micromamba_image:

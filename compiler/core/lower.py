@@ -80,11 +80,10 @@ def _base(base, dockerfile_text, context: str) -> tuple:
     """(stages, parser directives, the image the environment is built on, its platform or None). A base
     Dockerfile's COPY sources are rebased from base.context to the build context (when they differ)."""
     if dockerfile_text is not None:
-        from envc.core.base_dockerfile import from_images, from_platform, rebase, split_directives  # off the common path
+        from envc.core.base_dockerfile import built_on, from_platform, rebase, split_directives  # off the common path
 
         directives, rest = split_directives(rebase(dockerfile_text, base.context if context == "." else "."))
-        froms = from_images(rest)
-        return [BaseDockerfile(text=rest.strip("\n"))], directives, froms[-1] if froms else "", from_platform(rest)
+        return [BaseDockerfile(text=rest.strip("\n"))], directives, built_on(rest), from_platform(rest)
     image, address = base.image, base.registry.address if base.registry else None
     if address and not image.startswith(address + "/"):
         image = f"{address}/{image}"
