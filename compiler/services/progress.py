@@ -112,7 +112,8 @@ def section_where(spec, section: str):
 
 def log_path(name: str, spec_hash: str) -> str:
     """Where a build's engine output is kept: $XDG_CACHE_HOME/envc/logs (default ~/.cache/envc/logs)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "envc", "logs")
+    from envc.services.cache import directory
+
+    folder = os.path.join(directory(), "logs")
     os.makedirs(folder, exist_ok=True)
     return os.path.join(folder, f"{name}-{spec_hash[:16]}.log")
