@@ -6,7 +6,7 @@ import os
 import posixpath
 
 from envc.common.diagnostics import warning
-from envc.formats.conda_env_export import conda_text
+from envc.formats.conda_env_export import conda_dependencies, conda_text
 from envc.formats.envc_spec import yaml_text
 
 AZUREML_V2_SCHEMA = "https://azuremlschemas.azureedge.net/latest/environment.schema.json"
@@ -50,7 +50,6 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
 
     from envc.formats.azureml import V1_CONDA_FILE, V1_DOCKERFILE, VERSION_LABEL
     from envc.formats.detect import AZUREML_V1_FILE
-    from envc.formats.requirements_export import pip_lines
 
     base, notes, files, labels = spec.base, [], {}, dict(spec.labels or ())
     others = sorted(key for key in labels if key != VERSION_LABEL)
@@ -90,11 +89,7 @@ def azureml_v1_files(spec, relocate, folder: str) -> tuple:
         if conda and conda.lock:
             notes.append(warning(conda.lock.where, "'conda.lock' is not exported: the format has no place for a lock file"))
         notes += pip_into_conda(spec)
-        dependencies = [package.text for package in (conda.packages if conda else ())]
-        pip = pip_lines(spec, relocate)
-        if pip and not any(package.spec.name.lower() == "pip" for package in (conda.packages if conda else ())):
-            dependencies.append("pip")
-        data = {"name": spec.name, "dependencies": dependencies + ([{"pip": pip}] if pip else [])}
+        data = {"name": spec.name, "dependencies": conda_dependencies(spec, relocate)}
         if conda and conda.channels:
             data["channels"] = list(conda.channels)
         files[conda_path] = yaml_text(data, f"Conda file of the Azure ML environment exported by envc from environment '{spec.name}'.")
