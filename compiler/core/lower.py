@@ -84,10 +84,7 @@ def _base(base, dockerfile_text, context: str) -> tuple:
 
         directives, rest = split_directives(rebase(dockerfile_text, base.context if context == "." else "."))
         return [BaseDockerfile(text=rest.strip("\n"))], directives, built_on(rest), from_platform(rest)
-    image, address = base.image, base.registry.address if base.registry else None
-    if address and not image.startswith(address + "/"):
-        image = f"{address}/{image}"
-    return [From(image=image, platform=base.platform)], (), image, base.platform
+    return [From(image=base.pulled_from, platform=base.platform)], (), base.pulled_from, base.platform
 
 
 def _system(system) -> list:

@@ -70,6 +70,12 @@ class Base(Record):
 
     __slots__ = ("image", "image_where", "dockerfile", "context", "context_ref", "platform", "user", "registry")
 
+    @property
+    def pulled_from(self) -> str:
+        """image as engines pull it: under base.registry's address unless it already names it."""
+        address = self.registry.address if self.registry else None
+        return self.image if not address or self.image.startswith(address + "/") else f"{address}/{self.image}"
+
 
 class System(Record):
     __slots__ = ("apt",)

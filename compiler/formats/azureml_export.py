@@ -24,8 +24,7 @@ def azureml_v2_files(spec, relocate, destination: str) -> tuple:
         data["build"] = {"path": relocate.inside(context, at.where),
                          "dockerfile_path": posixpath.relpath(base.dockerfile.relative, context)}
     else:
-        address = base.registry.address if base.registry else None
-        data["image"] = base.image if not address or base.image.startswith(address + "/") else f"{address}/{base.image}"
+        data["image"] = base.pulled_from
     installs = spec.conda is not None or spec.pip is not None
     notes += pip_into_conda(spec)
     if spec.env and not installs:  # otherwise the conda file's `variables` carry them
