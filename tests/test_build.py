@@ -130,6 +130,19 @@ def test_secret_argument_is_checked(tmp_path):
     assert result.returncode == 2 and "expected id=ID,src=FILE or id=ID,env=VAR" in result.stderr
 
 
+@pytest.mark.parametrize("argument, problem", [
+    ("id=x,src=", "src= is empty"), ("id=x,env=", "env= is empty"), ("id=,src=f", "id= is empty"),
+    ("hunter2-S3cret", "part 1 is not"), ("id=x,src=f,hunter2-S3cret", "part 3 is not"),
+    ("id=x,hunter2-S3cret=f", "part 2 is not"), ("src=hunter2-S3cret", "no id="),
+    ("id=x,src=hunter2-S3cret,env=V", "one of src= and env="), ("type=hunter2-S3cret,id=x,src=f", "type= is neither"),
+])
+def test_a_bad_secret_names_the_wrong_part_and_never_echoes_it(tmp_path, argument, problem):
+    spec = write(tmp_path, {"name": "bad-secret"})
+    result = envc(["build", spec, "--secret", argument])
+    assert result.returncode == 2 and problem in result.stderr and "internal error" not in result.stderr
+    assert "hunter2-S3cret" not in result.stdout + result.stderr
+
+
 def test_registry_credentials_are_resolved_by_reference_and_never_printed(tmp_path, engine_env):
     spec = write(tmp_path, {"name": "registry", "base": {"image": "private/base:1", "registry": {
         "address": "127.0.0.1:9", "username": {"env": "ENVC_TEST_USER"}, "password": {"secret": "regpass"}}}})
@@ -140,6 +153,17 @@ def test_registry_credentials_are_resolved_by_reference_and_never_printed(tmp_pa
     assert SECRET not in result.stdout + result.stderr
     unset = envc(["build", spec, "--engine", "buildah"], engine_env)
     assert unset.returncode == 2 and "ENVC_TEST_USER" in unset.stderr
+
+
+@pytest.mark.parametrize("given", ["username", "password"])
+def test_a_base_registry_with_one_credential_is_refused_before_any_engine_runs(tmp_path, given):
+    reference = {"username": {"env": "ENVC_TEST_USER"}, "password": {"secret": "regpass"}}[given]
+    registry = {"address": "127.0.0.1:9", given: reference}
+    spec = write(tmp_path, {"name": "half", "base": {"image": "private/base:1", "registry": registry}})
+    for extra in ([], ["--registry", "127.0.0.1:9/team"]):
+        result = envc(["build", spec, *extra], {"PATH": str(tmp_path), "ENVC_TEST_USER": "someone"})
+        assert result.returncode == 2 and "set both username and password" in result.stderr, result.stderr
+        assert "someone" not in result.stderr
 
 
 def test_saved_folders_and_registered_versions_build_from_their_own_folder(engine_env, tmp_path):

@@ -22,6 +22,7 @@ from pathlib import Path
 from envc.common.records import Record
 
 ENGINES = ("docker", "podman", "buildah")
+SECRET_FIELDS = ("id", "src", "source", "env", "type")  # what Docker's and buildah's --secret take
 
 
 class BuildError(Exception):
@@ -150,13 +151,29 @@ def resolve_credential(reference, secret_sources: dict) -> str:
 
 
 def parse_secret(argument: str) -> tuple:
-    """`id=ID,src=FILE` or `id=ID,env=VAR` -> (id, (kind, where)); the engine gets the argument as is."""
-    fields = dict(part.split("=", 1) for part in argument.split(",") if "=" in part)
-    if "id" not in fields or len(set(fields) & {"src", "source", "env"}) != 1:
-        raise BuildError(f"--secret {argument!r}: expected id=ID,src=FILE or id=ID,env=VAR")
-    if "env" in fields:
-        return fields["id"], ("env", fields["env"])
-    return fields["id"], ("src", fields.get("src") or fields["source"])
+    """`id=ID,src=FILE` or `id=ID,env=VAR` -> (id, (kind, where)); the engine gets the argument as is.
+    A bad one is refused naming the wrong part, never echoing it (it may be the secret itself)."""
+    fields = {}
+    for number, part in enumerate(argument.split(","), 1):
+        key, equals, value = part.partition("=")
+        if not equals or key not in SECRET_FIELDS:
+            raise _bad_secret(f"part {number} is not one of " + ", ".join(f"{k}=" for k in SECRET_FIELDS))
+        if not value:
+            raise _bad_secret(f"{key}= is empty")
+        fields[key] = value
+    sources = set(fields) & {"src", "source", "env"}
+    if "id" not in fields:
+        raise _bad_secret("no id=")
+    if len(sources) != 1:
+        raise _bad_secret("it needs exactly one of src= and env=")
+    if fields.get("type", "file") not in ("file", "env"):
+        raise _bad_secret("type= is neither file nor env")
+    kind = "env" if "env" in fields or fields.get("type") == "env" else "src"  # type=env,src=VAR names a variable
+    return fields["id"], (kind, fields[sources.pop()])
+
+
+def _bad_secret(problem: str) -> BuildError:
+    return BuildError(f"--secret: {problem}: expected id=ID,src=FILE or id=ID,env=VAR")
 
 
 def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_args=(), out=sys.stderr,
@@ -176,15 +193,16 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
     header = compiled.image.header
     tag = tag or default_tag(header.name, header.spec_hash)
     secret_sources = dict(parse_secret(s) for s in secrets)
-    engine = find_engine(engine_name)
     base_registry = compiled.inputs.spec.base.registry
+    _logs_in(base_registry)  # a half login is refused before anything runs
+    engine = find_engine(engine_name)
     if registry:
         return _build_with_registry(compiled, spec, tag, engine, force, secrets, secret_sources, engine_args, out,
                                     registry, pull, registry_credentials, verbose)
     if not force and image_exists(engine, tag):
         print(f"envc: {tag} is already built from this spec (sha256:{header.spec_hash[:16]}); --force rebuilds it", file=out)
         return tag, False
-    if base_registry and base_registry.username and base_registry.password:
+    if _logs_in(base_registry):
         _login(engine, base_registry, secret_sources)
     _run_build(engine, compiled, tag, secrets, engine_args, out, _labels(compiled, spec), None, verbose)
     return tag, True
@@ -310,7 +328,7 @@ def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_s
     built = not (present and present.get(f"{oci_registry.LABEL}.spec.hash") == f"sha256:{header.spec_hash}")
     if built:
         base_registry = compiled.inputs.spec.base.registry
-        if base_registry and base_registry.username and base_registry.password:
+        if _logs_in(base_registry):
             _login(engine, base_registry, secret_sources)
         cache = place.cache if engine.name != "docker" else f"{place.cache}:{oci_registry.cache_tag(header.name)}"
         _run_build(engine, compiled, tag, secrets, engine_args, out, labels, cache, verbose)
@@ -331,6 +349,18 @@ def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_s
         raise PushFailed(f"{exc}; the image is {'built' if built else 'still'} and tagged locally as {tag} and "
                          f"{place.reference}: run the same command again to push it") from None
     return f"{place.reference}@{digest}", built
+
+
+def _logs_in(registry) -> bool:
+    """Whether the spec's base.registry has the engine log in: with both credentials. Neither uses the
+    engine's current login; one alone is refused, as the build would otherwise go on without it."""
+    if registry is None or not (registry.username or registry.password):
+        return False
+    if registry.username and registry.password:
+        return True
+    given, missing = ("username", "password") if registry.username else ("password", "username")
+    raise BuildError(f"base.registry ({registry.address}) gives a {given} but no {missing}: set both username and "
+                     "password (references), or neither to use the engine's current login")
 
 
 def _login(engine: Engine, registry, secret_sources: dict) -> None:
