@@ -31,6 +31,7 @@ CACHE_REPOSITORY = "envc-cache"
 LABEL = "io.envc"  # label prefix: io.envc.spec.name, io.envc.spec.hash, io.envc.version, io.envc.registered, ...
 SNAPSHOT_LIMIT = 96 * 1024  # base64 bytes: a label travels as one command-line argument (Linux caps one at 128 KiB)
 MAX_NAME = 255  # distribution's limit on HOST/PATH
+INFO_TIMEOUT, REQUEST_TIMEOUT, TRANSFER_TIMEOUT = 30, 120, 3600  # seconds: `docker info`; a manifest, config or login; push, pull
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _HOST = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?"
                    r"|\[[0-9a-fA-F:.]+\](?::[0-9]{1,5})?")
@@ -136,35 +137,58 @@ def registered_version(name: str, spec_hash: str):
 
 
 def snapshot(inputs, source: str, spec_text: str) -> tuple:
-    """(path of the spec in the snapshot, base64 of a gzipped tar) of the spec and every file it reads,
-    at their places relative to it, as `envc register` keeps them. Only the spec itself when the
-    files would not fit a label; None when not even the spec does."""
-    import gzip
+    """(path of the spec in the snapshot, base64 of a gzipped tar) of the spec and the whole files envc reads
+    for it (see _read_by_envc), at their places relative to it, as `envc register` keeps them. Only the spec
+    itself when the files would not fit a label; None when not even the spec does."""
     import posixpath
 
     spec_path = posixpath.normpath(f"{inputs.anchor}/envc.yml")
     folder = os.path.realpath(inputs.spec.root)
+    kept = _read_by_envc(inputs)
     members = [(posixpath.normpath(f"{inputs.anchor}/{relative}"), os.path.join(folder, relative))
-               for relative, _ in inputs.files]
+               for relative, _ in inputs.files if relative in kept]
     members = [m for m in members if m[0] != spec_path]
     for chosen in (members, []):
-        buffer = io.BytesIO()
-        with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
-            entries = [(spec_path, spec_text.encode("utf-8"))]
-            for arcname, path in chosen:
-                try:
-                    with open(path, "rb") as handle:
-                        entries.append((arcname, handle.read(SNAPSHOT_LIMIT + 1)))
-                except OSError:
-                    continue
-            for arcname, data in sorted(entries):
-                info = tarfile.TarInfo(arcname)
-                info.size, info.mode, info.mtime = len(data), 0o644, 0
-                tar.addfile(info, io.BytesIO(data))
-        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        encoded = _packed([(spec_path, spec_text.encode("utf-8"))] + _read(chosen))
         if len(encoded) <= SNAPSHOT_LIMIT:
             return spec_path, encoded
     return None
+
+
+def _read_by_envc(inputs) -> set:
+    """The files (paths from the spec's folder) envc itself reads: the base Dockerfile, the conda file and
+    lock, requirements files with what they include, init scripts. Not the base Dockerfile's COPY/ADD
+    sources, --find-links folders or ignore files: what a build copies from the context may be a token
+    for a builder stage only, and a label is readable by anyone who can pull the image."""
+    spec = inputs.spec
+    conda, init = spec.conda, spec.init
+    refs = (spec.base.dockerfile, conda and conda.file, conda and conda.lock, init and init.setup, init and init.run)
+    return {ref.relative for ref in refs if ref} | {relative for relative, _ in inputs.requirement_files}
+
+
+def _read(members) -> list:
+    """[(name in the tar, whole content)] of the (name, path) members that can be read."""
+    entries = []
+    for arcname, path in members:
+        try:
+            with open(path, "rb") as handle:
+                entries.append((arcname, handle.read()))
+        except OSError:
+            continue
+    return entries
+
+
+def _packed(entries) -> str:
+    """base64 of a gzipped tar of (name, content) entries, reproducible: sorted, no times, one mode."""
+    import gzip
+
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as tar:
+        for arcname, data in sorted(entries):
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def spec_from_labels(found: dict):
@@ -230,9 +254,15 @@ class Client:
         self._insecure = None
 
     # -- the tools ----------------------------------------------------------------------------------
-    def _run(self, argv, **kw) -> subprocess.CompletedProcess:
+    def _run(self, argv, host=None, timeout=None, **kw) -> subprocess.CompletedProcess:
+        """argv's result; with a timeout, RegistryError naming host and the command when it does not finish."""
         env = {**os.environ, "DOCKER_BUILDKIT": "1"} if self.engine == "docker" else None
-        return subprocess.run(argv, capture_output=True, text=True, env=env, **kw)
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, **kw)
+        except subprocess.TimeoutExpired:
+            raise RegistryError("unreachable", f"registry {host}: `{os.path.basename(argv[0])} {argv[1]}` timed out after "
+                                               f"{timeout:g} s (is the registry, or the engine, hanging? build without the "
+                                               f"registry: --offline, or unset {REGISTRY_VARIABLE})") from None
 
     def _skopeo(self) -> str:
         path = shutil.which("skopeo")
@@ -244,7 +274,7 @@ class Client:
     def insecure(self, host: str) -> bool:
         """Whether the Docker daemon talks plain HTTP to host (its insecure registries, 127.0.0.0/8 by default)."""
         if self._insecure is None:
-            result = self._run([self.path, "info", "--format", "{{json .RegistryConfig}}"], timeout=30)
+            result = self._run([self.path, "info", "--format", "{{json .RegistryConfig}}"], host, INFO_TIMEOUT)
             try:
                 self._insecure = json.loads(result.stdout) if result.returncode == 0 else {}
             except ValueError:
@@ -273,7 +303,7 @@ class Client:
                     target.reference]
         else:
             argv = [self._skopeo(), "inspect", "--raw", f"docker://{target.reference}"]
-        result = self._run(argv, timeout=120)
+        result = self._run(argv, target.host, REQUEST_TIMEOUT)
         if result.returncode != 0:
             kind = _classify(result.stderr + result.stdout)
             if kind == "missing":
@@ -288,8 +318,8 @@ class Client:
 
     def login(self, host: str, username: str, password: str) -> None:
         """The engine's own login (its auth file or Docker config), the password on stdin only."""
-        result = subprocess.run([self.path, "login", "--username", username, "--password-stdin", host], input=password,
-                                text=True, capture_output=True)
+        result = self._run([self.path, "login", "--username", username, "--password-stdin", host], host, REQUEST_TIMEOUT,
+                           input=password)
         if result.returncode != 0:
             kind = _classify(result.stderr)
             raise explain("auth" if kind in ("auth", "missing") else kind, host,
@@ -305,7 +335,7 @@ class Client:
         Layers go first and the manifest last, so the tag never names a half-pushed image."""
         if self.engine == "docker":
             self.tag(image, reference)
-            result = self._run([self.path, "push", reference], timeout=3600)
+            result = self._run([self.path, "push", reference], host, TRANSFER_TIMEOUT)
             self._echo(result.stdout + result.stderr)
             found = re.findall(r"digest: (sha256:[0-9a-f]{64})", result.stdout)
             if result.returncode == 0 and found:
@@ -316,7 +346,7 @@ class Client:
             with tempfile.TemporaryDirectory(prefix="envc-push-") as folder:
                 digestfile = os.path.join(folder, "digest")
                 argv = [self.path, "push", "--digestfile", digestfile, image, f"docker://{reference}"]
-                result = self._run(argv, timeout=3600)
+                result = self._run(argv, host, TRANSFER_TIMEOUT)
                 self._echo(result.stdout + result.stderr)
                 if result.returncode == 0 and os.path.exists(digestfile):
                     with open(digestfile, encoding="utf-8") as handle:
@@ -325,7 +355,7 @@ class Client:
         raise explain("auth" if kind == "auth" else "push", host, _last_line(result.stderr or result.stdout))
 
     def pull(self, reference: str, host: str) -> None:
-        result = self._run([self.path, "pull", reference], timeout=3600)
+        result = self._run([self.path, "pull", reference], host, TRANSFER_TIMEOUT)
         self._echo(result.stderr)
         if result.returncode != 0:
             raise explain(_classify(result.stderr), host, _last_line(result.stderr))
@@ -355,7 +385,7 @@ class Client:
             return local
         skopeo = shutil.which("skopeo")
         if skopeo is not None and not (self.engine == "docker" and self.insecure(host)):
-            result = self._run([skopeo, "inspect", "--config", f"docker://{reference}"], timeout=120)
+            result = self._run([skopeo, "inspect", "--config", f"docker://{reference}"], host, REQUEST_TIMEOUT)
             if result.returncode == 0:
                 return (json.loads(result.stdout).get("config") or {}).get("Labels") or {}
             if self.engine != "docker":
