@@ -1,6 +1,7 @@
 """Registry credentials set on the Python API (the seed's key-vault snippet) are kept in memory for
 build_local's login, and written nowhere: every file the API writes gets references and a warning
 names what to set; no message carries them; the engine gets the password on stdin only."""
+import json
 import os
 import stat
 import warnings
@@ -123,3 +124,45 @@ def test_build_local_logs_in_with_the_password_on_stdin_only(env, tmp_path, monk
     assert not [c for i, c in enumerate(commands) if i != 1 and USERNAME in c]
     assert dict(os.environ) == before  # handed over for the build only
     assert USERNAME not in _everything_under(tmp_path / "registry") if (tmp_path / "registry").exists() else True
+
+
+@pytest.mark.parametrize("call, value", [
+    ("set_pip_option", f"--extra-index-url https://bob:{PASSWORD}@pypi.example/simple"),
+    ("set_pip_index_url", f"--index-url https://bob:{PASSWORD}@pypi.example/simple"),
+    ("add_pip_package", f"privpkg @ https://bob:{PASSWORD}@files.example/privpkg-1.0-py3-none-any.whl"),
+    ("set_pip_requirements", [f"privpkg @ https://bob:{PASSWORD}@files.example/privpkg-1.0-py3-none-any.whl"]),
+    ("add_channel", f"https://bob:{PASSWORD}@conda.example/private"),
+    ("add_conda_package", f"https://bob:{PASSWORD}@conda.example/private/linux-64/privpkg-1.0-0.tar.bz2"),
+    ("remove_pip_option", f"https://bob:{PASSWORD}@pypi.example/simple"),
+])
+def test_a_url_with_credentials_is_refused_when_set_without_echoing_it(env, call, value):
+    deps = env.python.conda_dependencies
+    with pytest.raises(ValueError) as caught:
+        getattr(deps, call)(value)
+    assert "credentials" in str(caught.value) and PASSWORD not in str(caught.value)
+    assert PASSWORD not in repr(env)
+
+
+def test_a_conda_file_with_a_credential_url_is_refused_without_echoing_it(tmp_path):
+    from envc import CondaDependencies
+    from envc.common.diagnostics import SpecError
+
+    option = f"--extra-index-url https://bob:{PASSWORD}@pypi.example/simple"
+    (tmp_path / "conda.yml").write_text(f"dependencies:\n- pip:\n  - {option}\n")
+    with pytest.raises(SpecError) as caught:
+        CondaDependencies(str(tmp_path / "conda.yml"))
+    assert "credentials" in str(caught.value) and PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize("given", ["username", "password"])
+def test_one_registry_credential_alone_is_refused_where_it_would_be_written_or_used(env, given, tmp_path):
+    registry = env.docker.base_image_registry
+    setattr(registry, "password" if given == "username" else "username", None)
+    for attempt in (lambda: env.save_to_directory("saved"), env.build_local, env.register, env.get_image_details):
+        with pytest.raises(ValueError) as caught:
+            attempt()
+        assert "set both username and password" in str(caught.value)
+        assert USERNAME not in str(caught.value) and PASSWORD not in str(caught.value)
+    assert not (tmp_path / "saved").exists() or not any((tmp_path / "saved").iterdir())
+    saved = json.loads(repr(env))["docker"]["baseImageRegistry"]
+    assert (saved["username"] is not None, saved["password"] is not None) == (given == "username", given == "password")

@@ -116,11 +116,22 @@ def _pip_key(spec: str) -> tuple:
     return name, marker
 
 
+def _no_credentials(value: str, what: str) -> str:
+    """value; ValueError, not echoing it, when it holds a URL with credentials (repr() and every saved file
+    would carry them)."""
+    from envc.formats.requirements import _CREDENTIALS
+
+    if _CREDENTIALS.search(value):
+        raise ValueError(f"the {what} has a URL with credentials, which would be written into the image and every "
+                         "saved file: pass them to the build as a secret instead (for a pip index: pip.netrc_secret)")
+    return value
+
+
 def _check_conda(spec) -> str:
     from envc.common.package_specs import SpecSyntaxError, parse_matchspec
 
     try:
-        parse_matchspec(_text(spec, "conda package"))
+        parse_matchspec(_no_credentials(_text(spec, "conda package"), "conda package"))
     except SpecSyntaxError as exc:
         raise ValueError(f"not a conda package spec: {spec!r}: {exc}") from None
     return spec
@@ -130,7 +141,8 @@ def _check_pip(spec, option: bool):
     """The parsed line; ValueError when it is not one pip reads, or not of the kind asked for."""
     from envc.common.package_specs import SpecSyntaxError, parse_pip_line
 
-    _text(spec, "pip option" if option else "pip package")
+    what = "pip option" if option else "pip package"
+    _no_credentials(_text(spec, what), what)  # first: the messages below echo the line
     if spec.startswith("-") != option:
         raise ValueError(f"Invalid pip option {spec}: options start with '-'" if option else
                          f"Invalid package name {spec}: a pip option; use set_pip_option")
@@ -239,7 +251,7 @@ class CondaDependencies(_Strict):
 
     # -- changing --------------------------------------------------------------------------------
     def add_channel(self, channel) -> None:
-        channel = _text(channel, "conda channel")
+        channel = _no_credentials(_text(channel, "conda channel"), "conda channel")
         if not channel.strip():
             raise ValueError(f"not a conda channel: {channel!r}")
         channels = self._data.setdefault("channels", [])
@@ -346,7 +358,7 @@ class CondaDependencies(_Strict):
         self.set_pip_option(index_url)
 
     def remove_pip_option(self, pip_option) -> None:
-        if not _text(pip_option, "pip option").startswith("-"):
+        if not _no_credentials(_text(pip_option, "pip option"), "pip option").startswith("-"):
             raise ValueError(f"Invalid pip option {pip_option}: options start with '-'")
         flag = pip_option.split()[0]
         for pip in self._pip_lists():
@@ -646,9 +658,15 @@ class ContainerRegistry(_Strict):
                       "registry_identity": self.registry_identity}
 
     def _saved(self) -> dict:
-        has = bool(self._username or self._password)
-        return {"address": self.address, "username": dict(USERNAME_REFERENCE) if has else None,
-                "password": dict(PASSWORD_REFERENCE) if has else None, "registryIdentity": None}
+        return {"address": self.address, "username": dict(USERNAME_REFERENCE) if self._username else None,
+                "password": dict(PASSWORD_REFERENCE) if self._password else None, "registryIdentity": None}
+
+    def _check_pair(self) -> None:
+        """Both credentials or neither: with one, `envc build` would not log in, and say a variable is unset."""
+        if bool(self._username) != bool(self._password):
+            given, missing = ("username", "password") if self._username else ("password", "username")
+            raise ValueError(f"the base image registry has a {given} but no {missing}: set both username and password "
+                             "(or neither, to use the engine's current login)")
 
 
 def _credential(value, what: str):
@@ -1066,9 +1084,11 @@ class Environment(_Strict):
         -r/-c options read) and BaseDockerfile. Registry credentials are written as references."""
         from envc.common.atomic_write import write_atomic
 
-        os.makedirs(path, exist_ok=overwrite)  # an existing folder needs overwrite=True, as in azureml-core
         registry = self.docker.base_image_registry
-        if registry is not None and (registry.username or registry.password):
+        if registry is not None:
+            registry._check_pair()
+        os.makedirs(path, exist_ok=overwrite)  # an existing folder needs overwrite=True, as in azureml-core
+        if registry is not None and registry.username:
             warnings.warn("the registry username and password are not written (envc writes no credential): the saved "
                           f"environment refers to them; before `envc build`, set {USERNAME_REFERENCE['env']} and pass "
                           f"--secret id={PASSWORD_REFERENCE['secret']},env={PASSWORD_VARIABLE}", stacklevel=2)

@@ -173,6 +173,13 @@ def cd__add_channel__non_string(api):
     return list(cd.conda_channels)
 
 
+@op
+def cd__add_channel__credential_url(api):
+    cd = base(api)
+    cd.add_channel("https://bob:t0kenpw@conda.example/private")
+    return list(cd.conda_channels)
+
+
 # ---- conda packages -----------------------------------------------------------------------------
 @op
 def cd__add_conda_package(api):
@@ -355,6 +362,13 @@ def cd__add_pip_package__git_url(api):
 
 
 @op
+def cd__add_pip_package__credential_url(api):
+    cd = base(api)
+    cd.add_pip_package("privpkg @ https://bob:t0kenpw@files.example/privpkg-1.0-py3-none-any.whl")
+    return list(cd.pip_packages)
+
+
+@op
 def cd__add_pip_package__option_rejected(api):
     base(api).add_pip_package("--index-url https://example.org/simple")
 
@@ -454,6 +468,13 @@ def cd__set_pip_option__first(api):
 @op
 def cd__set_pip_option__not_an_option(api):
     base(api).set_pip_option("numpy")
+
+
+@op
+def cd__set_pip_option__credential_url(api):
+    cd = base(api)
+    cd.set_pip_option("--extra-index-url https://bob:t0kenpw@pypi.example/simple")
+    return state(cd)
 
 
 @op
@@ -1010,6 +1031,14 @@ def env__docker__registry_credentials(api):
     return {"in_memory": [environment.docker.base_image_registry.username, environment.docker.base_image_registry.password],
             "saved": files["azureml_environment.json"]["docker"]["baseImageRegistry"],
             "repr_has_password": "secret" in repr(environment)}
+
+
+@op
+def env__docker__registry_username_only(api):
+    environment = env(api)
+    environment.docker.base_image_registry.address = "myacr.azurecr.io"
+    environment.docker.base_image_registry.username = "user"
+    return saved(environment)["azureml_environment.json"]["docker"]["baseImageRegistry"]
 
 
 @op
