@@ -57,9 +57,9 @@ def environments(draw):
             base["context"] = context
     if kind != "default" and draw(st.booleans()):
         base["registry"] = {"address": draw(st.sampled_from(["myacr.azurecr.io", "registry.example:5000"]))}
-        for key, reference in (("username", "env"), ("password", "secret")):
-            if draw(st.booleans()):
-                base["registry"][key] = {draw(st.sampled_from(["env", "secret"])) if key == "password" else reference: draw(reference_names)}
+        if draw(st.booleans()):  # both credentials or neither (the engine's own login)
+            base["registry"]["username"] = {"env": draw(reference_names)}
+            base["registry"]["password"] = {draw(st.sampled_from(["env", "secret"])): draw(reference_names)}
     if base:
         spec["base"] = base
     if draw(st.booleans()):

@@ -155,15 +155,17 @@ def test_registry_credentials_are_resolved_by_reference_and_never_printed(tmp_pa
     assert unset.returncode == 2 and "ENVC_TEST_USER" in unset.stderr
 
 
-@pytest.mark.parametrize("given", ["username", "password"])
-def test_a_base_registry_with_one_credential_is_refused_before_any_engine_runs(tmp_path, given):
+@pytest.mark.parametrize("given, missing", [("username", "password"), ("password", "username")])
+def test_a_base_registry_with_one_credential_is_refused_before_any_engine_runs(tmp_path, given, missing):
     reference = {"username": {"env": "ENVC_TEST_USER"}, "password": {"secret": "regpass"}}[given]
     registry = {"address": "127.0.0.1:9", given: reference}
     spec = write(tmp_path, {"name": "half", "base": {"image": "private/base:1", "registry": registry}})
+    expected = (f"{spec}:3:3: error: base.registry has a {given} but no {missing}: give both (as references), or "
+                "neither to use the engine's own login\n")
+    assert envc(["check", spec]).stderr == expected  # and in the editor: the schema says it
     for extra in ([], ["--registry", "127.0.0.1:9/team"]):
         result = envc(["build", spec, *extra], {"PATH": str(tmp_path), "ENVC_TEST_USER": "someone"})
-        assert result.returncode == 2 and "set both username and password" in result.stderr, result.stderr
-        assert "someone" not in result.stderr
+        assert result.returncode == 2 and result.stderr == expected
 
 
 def test_saved_folders_and_registered_versions_build_from_their_own_folder(engine_env, tmp_path):

@@ -194,7 +194,6 @@ def build(spec, *, tag=None, engine_name=None, force=False, secrets=(), engine_a
     tag = tag or default_tag(header.name, header.spec_hash)
     secret_sources = dict(parse_secret(s) for s in secrets)
     base_registry = compiled.inputs.spec.base.registry
-    _logs_in(base_registry)  # a half login is refused before anything runs
     engine = find_engine(engine_name)
     if registry:
         return _build_with_registry(compiled, spec, tag, engine, force, secrets, secret_sources, engine_args, out,
@@ -352,15 +351,9 @@ def _build_with_registry(compiled, source, tag, engine, force, secrets, secret_s
 
 
 def _logs_in(registry) -> bool:
-    """Whether the spec's base.registry has the engine log in: with both credentials. Neither uses the
-    engine's current login; one alone is refused, as the build would otherwise go on without it."""
-    if registry is None or not (registry.username or registry.password):
-        return False
-    if registry.username and registry.password:
-        return True
-    given, missing = ("username", "password") if registry.username else ("password", "username")
-    raise BuildError(f"base.registry ({registry.address}) gives a {given} but no {missing}: set both username and "
-                     "password (references), or neither to use the engine's current login")
+    """Whether the spec's base.registry has the engine log in: with its credentials (the schema wants both or
+    neither); without them the engine's current login is used."""
+    return registry is not None and registry.username is not None
 
 
 def _login(engine: Engine, registry, secret_sources: dict) -> None:
