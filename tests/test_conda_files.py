@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_envc
+from conftest import GOLDEN, REPO, run_envc
 from envc.common.diagnostics import SpecError
 from envc.core.yaml_source import load_yaml
 from envc.formats.conda_env import from_conda
@@ -164,15 +164,10 @@ def test_a_spec_whose_conda_file_has_conda_lock_keys_compiles(tmp_path, capsys):
     assert "environment.yml:8:1: warning: 'platforms' is conda-lock's" in err
 
 
-def test_conda_platform_of_base_platforms():
-    assert [conda_platform(p) for p in (None, "linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/ppc64le")] == [
-        "linux-64", "linux-64", "linux-aarch64", "linux-aarch64", "linux-ppc64le"]
-
-
 # Item 3: pip lines of explicit locks ------------------------------------------------------------
 
 def test_real_conda_lock_render_pip_lines_become_hashed_requirements():
-    lock = read_lock(str(SKLEARN_LOCK), "lock", None)
+    lock = read_lock(str(SKLEARN_LOCK), "lock")
     written = [line for line in SKLEARN_LOCK.read_text().splitlines() if line.startswith("# pip ")]
     assert len(lock.pip_lines) == len(written) == 63
     assert lock.pip_lines[0] == ("alabaster @ https://files.pythonhosted.org/packages/32/34/d4e1c02d3bee589efb5dfa17f88ea08bdb3e3eac12bc475462aec52ed223/"
@@ -223,7 +218,7 @@ def test_a_comment_that_only_looks_like_a_pip_line_is_a_warning():
     CONDA_LOCK_TESTS / "test-cuda" / "conda-linux-64.lock",
 ], ids=lambda p: p.parent.name)
 def test_real_explicit_locks_pass_the_check_with_md5_on_every_package(path):
-    lock = read_lock(str(path), path.name, None)
+    lock = read_lock(str(path), path.name)
     packages = [line for line in path.read_text().splitlines() if line.startswith("https://")]
     assert packages and all(re.search(r"#[0-9a-f]{32}$", line) for line in packages)
     assert lock.unhashed == () and lock.sha256 == ()
@@ -233,13 +228,13 @@ def test_real_explicit_locks_pass_the_check_with_md5_on_every_package(path):
 def test_real_lock_with_credentials_and_no_explicit_line_is_refused():
     path = CONDA_LOCK_TESTS / "test-lockfile-with-auth" / "test.lock"
     with pytest.raises(SpecError, match="is not an explicit lock file"):
-        read_lock(str(path), "test.lock", None)
+        read_lock(str(path), "test.lock")
 
 
 def test_python_is_recorded_only_when_the_lock_has_it():
     assert read_explicit(f"@EXPLICIT\n{URL}#{MD5}\n", "l").python.line == 2
     zlib = CONDA_LOCK_TESTS / "zlib" / "conda-linux-64.lock"
-    assert not read_lock(str(zlib), "z", None).has_python
+    assert not read_lock(str(zlib), "z").has_python
     not_python = "https://conda.anaconda.org/conda-forge/noarch/python-dateutil-2.8.1-py_0.tar.bz2#0d0150ed9c2d25817f5324108d3f7571"
     assert read_explicit(f"@EXPLICIT\n{not_python}\n", "l").python is None
 
@@ -296,7 +291,7 @@ def test_not_a_url_at_all_fails_compile_at_its_line(tmp_path, capsys):
 
 def test_unified_lock_records_python_and_pip_locations():
     path = CONDA_LOCK_TESTS / "test-install-with-pip-deps" / "conda-lock.yml"
-    lock = read_lock(str(path), "conda-lock.yml", "linux/amd64")
+    lock = read_lock(str(path), "conda-lock.yml", "linux-64")
     assert lock.has_python and len(lock.pip_lines) == len(lock.pip_where) == 4
     assert lock.unhashed == () and lock.sha256 == ()
     assert all(re.fullmatch(r"https://\S+#[0-9a-f]{32}", line) for line in lock.explicit[1:])
@@ -306,7 +301,7 @@ def test_unified_lock_with_a_malformed_md5_is_refused(tmp_path):
     text = (CONDA_LOCK_TESTS / "test-install-with-pip-deps" / "conda-lock.yml").read_text()
     (tmp_path / "conda-lock.yml").write_text(text.replace("md5: 7f97faab5bebcc2580f4f299285323da", "md5: 7F97FAAB5BEBCC2580F4F299285323DA"))
     with pytest.raises(SpecError, match="an md5 is 32 lowercase hex digits"):
-        read_lock(str(tmp_path / "conda-lock.yml"), "conda-lock.yml", None)
+        read_lock(str(tmp_path / "conda-lock.yml"), "conda-lock.yml")
 
 
 def test_blank_and_comment_only_pip_entries_are_skipped_as_pip_skips_them(tmp_path, capsys):
@@ -318,3 +313,161 @@ def test_blank_and_comment_only_pip_entries_are_skipped_as_pip_skips_them(tmp_pa
     assert err.splitlines() == [f"environment.yml:{n}:8: warning: a blank or comment-only pip entry installs nothing (conda "
                                 "hands the list to pip as a requirements file): ignored" for n in (6, 7)]  # inside the quotes
     assert "numpy==1.26.4 \\\n      pandas\n" in dockerfile and "torch" not in dockerfile
+
+
+# Review: nothing secret or unwritable from a lock reaches the Dockerfile ----------------------------
+
+UNIFIED = GOLDEN / "conda-lock-unified" / "conda-lock.yml"
+SECRET = "s3cretpw"
+CONDA_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
+                     "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
+PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
+                   "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
+CONTROL = "a lock is written into the Dockerfile line by line; remove it"
+WHEEL = "https://x/six-1.16.0-py2.py3-none-any.whl"
+SIX = ("https://files.pythonhosted.org/packages/d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/"
+       "six-1.16.0-py2.py3-none-any.whl")
+
+
+def compile_lock(tmp_path, capsys, name, text, base="{image: ubuntu:22.04}"):
+    """(exit code, Dockerfile, stderr) of a spec on base whose conda.lock is name, holding text."""
+    (tmp_path / name).write_text(text)
+    (tmp_path / "envc.yml").write_text(f"name: x\nbase: {base}\nconda:\n  lock: {name}\n")
+    return compile_file(tmp_path / "envc.yml", capsys)
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("https://conda.anaconda.org/conda-forge/linux-64/python", f"https://alice:{SECRET}@conda.private.example/linux-64/python",
+     f"conda-lock.yml:12:16: error: {CONDA_CREDENTIALS}"),
+    ("https://files.pythonhosted.org/", f"https://alice:{SECRET}@pypi.private.example/", f"conda-lock.yml:39:16: error: {PIP_CREDENTIALS}"),
+], ids=["conda", "pip"])
+def test_credentials_in_a_conda_lock_yml_url_are_refused_and_never_written(old, new, expected, tmp_path, capsys):
+    code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", UNIFIED.read_text().replace(old, new, 1))
+    assert (code, out, err.splitlines()) == (2, "", [expected])
+    assert SECRET not in out + err
+
+
+@pytest.mark.parametrize("line, expected", [
+    (f"# pip six @ https://alice:{SECRET}@pypi.private.example/six-1.16.0-py2.py3-none-any.whl#sha256={SHA}",
+     f"3:21: error: {PIP_CREDENTIALS}"),
+    (f"# channel: https://alice:{SECRET}@conda.private.example/conda-forge", f"3:20: error: {CONDA_CREDENTIALS}"),
+    (f"not-a-url https://alice:{SECRET}@conda.private.example/python-3.11.6-0.conda", f"3:19: error: {CONDA_CREDENTIALS}"),
+    (f"  https://alice:{SECRET}@conda.private.example/python-3.11.6-0.conda#{MD5}", f"3:11: error: {CONDA_CREDENTIALS}"),
+], ids=["pip line", "comment", "not a url", "package"])
+def test_credentials_anywhere_in_an_explicit_lock_are_refused_and_never_echoed(line, expected, tmp_path, capsys):
+    code, out, err = compile_lock(tmp_path, capsys, "conda-linux-64.lock", f"@EXPLICIT\n{URL}#{MD5}\n{line}\n")
+    assert (code, out, err.splitlines()) == (2, "", [f"conda-linux-64.lock:{expected}"])
+    assert SECRET not in out + err
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("# created by hand \x1b[1m", f"l:3:19: error: control character '\\x1b': {CONTROL}"),
+    ("\x0c", f"l:3:1: error: control character '\\x0c': {CONTROL}"),
+    (f"{URL}#{MD5}\x00", f"l:3:{len(URL) + 34}: error: control character '\\x00': {CONTROL}"),
+    (f"# pip six @ {WHEEL}\x85", f"l:3:{len(WHEEL) + 13}: error: control character '\\x85': {CONTROL}"),
+], ids=["comment", "blank", "package", "pip line"])
+def test_a_control_character_in_an_explicit_lock_is_a_located_error(line, expected):
+    with pytest.raises(SpecError) as caught:
+        read_explicit(f"@EXPLICIT\n{URL}#{MD5}\n{line}\n", "l")
+    assert str(caught.value) == expected
+
+
+def test_a_control_character_in_an_explicit_lock_fails_compile_not_envc(tmp_path, capsys):
+    code, out, err = compile_lock(tmp_path, capsys, "conda-linux-64.lock", f"@EXPLICIT\n# created by hand \x1b[1m\n{URL}#{MD5}\n")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"conda-linux-64.lock:2:19: error: control character '\\x1b': {CONTROL}"]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("- name: six", '- name: "foo\\nbar"', "conda-lock.yml:34:10: error: 'foo\\nbar' is not a pip package name"),
+    ("- name: six", "- name: six==1.16.0", "conda-lock.yml:34:9: error: 'six==1.16.0' is not a pip package name"),
+    ("- name: six", "- name: 'six --index-url https://evil.example'", "conda-lock.yml:34:10: error: 'six --index-url"),
+    ("- name: six\n", "- name: null\n", "conda-lock.yml:34:9: error: 'None' is not a pip package name"),
+    (f"  url: {SIX}\n", f'  url: "{SIX}\\e"\n', f"conda-lock.yml:39:{len(SIX) + 9}: error: control character '\\x1b': {CONTROL}"),
+], ids=["line break", "version", "option", "missing", "url"])
+def test_a_conda_lock_yml_pip_package_that_cannot_be_written_is_a_located_error(old, new, expected, tmp_path, capsys):
+    text = UNIFIED.read_text().replace(old, new, 1)
+    code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", text)
+    assert (code, out) == (2, ""), err
+    assert err.startswith(expected) and len(err.splitlines()) == 1, err
+    assert "internal error" not in err
+
+
+def test_a_control_character_in_a_conda_lock_yml_conda_url_is_a_located_error(tmp_path, capsys):
+    pip = "https://conda.anaconda.org/conda-forge/noarch/pip-23.3.1-pyhd8ed1ab_0.conda"
+    text = UNIFIED.read_text().replace(f"  url: {pip}\n", f'  url: "{pip}\\t\\r"\n')
+    code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", text)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"conda-lock.yml:21:{len(pip) + 10}: error: control character '\\r': {CONTROL}"]
+
+
+# Review: a base.platform conda has no packages for ------------------------------------------------
+
+SUBDIR_LIST = ("linux/amd64, linux/arm64, linux/ppc64le, linux/s390x, linux/riscv64, linux/arm/v7, linux/arm/v6, linux/386 "
+               "and linux/ppc64")
+
+
+@pytest.mark.parametrize("platform, subdir", [
+    (None, "linux-64"), ("linux/amd64", "linux-64"), ("linux/amd64/v3", "linux-64"), ("linux/x86_64", "linux-64"),
+    ("Linux/AMD64", "linux-64"), ("amd64", "linux-64"), ("linux/arm64", "linux-aarch64"), ("linux/arm64/v8", "linux-aarch64"),
+    ("linux/aarch64", "linux-aarch64"), ("linux/ppc64le", "linux-ppc64le"), ("linux/ppc64", "linux-ppc64"),
+    ("linux/s390x", "linux-s390x"), ("linux/riscv64", "linux-riscv64"), ("linux/arm", "linux-armv7l"),
+    ("linux/arm/v7", "linux-armv7l"), ("linux/armhf", "linux-armv7l"), ("linux/arm/v6", "linux-armv6l"),
+    ("linux/armel", "linux-armv6l"), ("linux/386", "linux-32"), ("linux/i386", "linux-32"),
+    ("linux/arm/v5", None), ("linux/arm/v8", None), ("linux/mips64le", None), ("linux/loong64", None),
+    ("windows/amd64", None), ("darwin/arm64", None), ("linux", None),
+])
+def test_conda_platform_of_every_docker_platform(platform, subdir):
+    assert conda_platform(platform) == subdir
+
+
+def test_a_lock_on_riscv64_is_read_for_linux_riscv64_not_linux_64(tmp_path, capsys):
+    code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", UNIFIED.read_text(),
+                                  base="{image: ubuntu:22.04, platform: linux/riscv64}")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == ["conda-lock.yml:1:1: error: locks no package for linux-riscv64 (the image's platform): lock it "
+                                "with `conda-lock -p linux-riscv64`"]
+
+
+@pytest.mark.parametrize("name, text", [("conda-lock.yml", UNIFIED.read_text()), ("conda-linux-64.lock", f"@EXPLICIT\n{URL}#{MD5}\n")],
+                         ids=["unified", "explicit"])
+def test_a_lock_on_a_platform_without_a_conda_subdir_is_an_error_at_base_platform(name, text, tmp_path, capsys):
+    code, out, err = compile_lock(tmp_path, capsys, name, text, base="{image: ubuntu:22.04, platform: linux/mips64le}")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"envc.yml:2:39: error: 'linux/mips64le' has no conda subdir, and conda.lock needs one: conda "
+                                f"packages are built for {SUBDIR_LIST} only; build the image for one of those"]
+
+
+def test_selectors_on_a_platform_without_a_conda_subdir_are_an_error_at_base_platform(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11\n  - libgcc-ng  # [linux64]\n")
+    (tmp_path / "envc.yml").write_text("name: x\nbase: {image: ubuntu:22.04, platform: linux/mips64le}\nconda:\n  file: environment.yml\n")
+    code, out, err = compile_file(tmp_path / "envc.yml", capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"envc.yml:2:39: error: 'linux/mips64le' has no conda subdir, and the selector [linux64] at "
+                                f"environment.yml:3:16 needs one: conda packages are built for {SUBDIR_LIST} only; build the "
+                                "image for one of those"]
+
+
+def test_a_conda_file_without_selectors_needs_no_conda_subdir(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11  # pinned [by hand]\n")
+    (tmp_path / "envc.yml").write_text("name: x\nbase: {image: ubuntu:22.04, platform: linux/mips64le}\nconda:\n  file: environment.yml\n")
+    code, out, err = compile_file(tmp_path / "envc.yml", capsys)
+    assert code == 0, err
+    assert "FROM --platform=linux/mips64le ubuntu:22.04" in out
+
+
+def test_selectors_for_the_other_linux_subdirs():
+    conda, pip = dependencies(conda_doc(DATA / "selectors.yml", "linux-riscv64"))
+    assert conda == ["python=3.11", "tbb", "patchelf", "jemalloc", "backports.zoneinfo", "numpy", "pip", "scikit-learn"]
+    assert pip[0].startswith("tomli @ ") and len(pip) == 1
+
+
+@pytest.mark.parametrize("platform, kept", [
+    ("linux-riscv64", ["any-linux", "riscv"]), ("linux-armv7l", ["any-linux", "any-arm", "armv7"]),
+    ("linux-armv6l", ["any-linux", "any-arm"]), ("linux-32", ["any-linux", "x86-32"]), ("linux-ppc64", ["any-linux", "ppc"]),
+])
+def test_conda_build_names_of_the_other_linux_subdirs(platform, kept, tmp_path):
+    (tmp_path / "environment.yml").write_text(
+        "dependencies:\n  - any-linux  # [linux]\n  - riscv  # [riscv64]\n  - any-arm  # [arm]\n  - armv7  # [armv7l]\n"
+        "  - x86-32  # [linux32 and x86]\n  - ppc  # [ppc64]\n  - amd64  # [linux64]\n")
+    assert dependencies(conda_doc(tmp_path / "environment.yml", platform)) == (kept, [])

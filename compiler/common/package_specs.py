@@ -16,7 +16,10 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 
-__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "parse_matchspec", "parse_pip_line"]
+__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "parse_matchspec", "parse_pip_line"]
+
+# A URL's `user:password@` (or token@), which no file or command line envc writes may carry.
+URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
 
 
 class SpecSyntaxError(ValueError):

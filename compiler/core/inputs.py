@@ -83,7 +83,7 @@ def gather(spec) -> Inputs:
         path, ref = files.file(conda.lock)
         conda = conda._replace(lock=ref)
         if path:
-            lock = reader.read_lock(path, base.platform)
+            lock = reader.read_lock(path, spec)
             notes += lock.notes if lock else ()
     pip = spec.pip
     if conda is not None and len(conda.pip_lists) > 1 and conda_tool(base_image(spec, base_dockerfile)) == "conda":
@@ -267,13 +267,15 @@ class _Reader:
         from envc.core.spec import conda_section
         from envc.core.validate import check_schema
         from envc.core.yaml_source import load_yaml
-        from envc.formats.conda_env import from_conda
-
-        from envc.formats.conda_lock import conda_platform
+        from envc.formats.conda_env import PlatformNeeded, from_conda
+        from envc.formats.conda_lock import conda_platform, no_subdir
 
         try:
             conda_doc = from_conda(load_yaml(path), conda_platform(spec.base.platform))
             check_schema(conda_doc)
+        except PlatformNeeded as exc:
+            self.problems.append(no_subdir(spec.base.platform, spec.document.at(("base", "platform")), exc.selector))
+            return conda, spec.env, ()
         except SpecError as exc:
             self.problems.extend(exc.diagnostics)
             return conda, spec.env, ()
@@ -288,11 +290,16 @@ class _Reader:
         return (section._replace(file=conda.file, virtual_packages=conda.virtual_packages, micromamba_image=conda.micromamba_image,
                                  micromamba_where=conda.micromamba_where), merged, conda_doc.notes)
 
-    def read_lock(self, path: str, platform):
-        from envc.formats.conda_lock import read_lock
+    def read_lock(self, path: str, spec):
+        """The lock for the image's conda subdir; with none (linux/mips64le), an error at base.platform."""
+        from envc.formats.conda_lock import conda_platform, no_subdir, read_lock
 
+        subdir = conda_platform(spec.base.platform)
+        if subdir is None:
+            self.problems.append(no_subdir(spec.base.platform, spec.document.at(("base", "platform")), "conda.lock"))
+            return None
         try:
-            return read_lock(path, display_name(path), platform)
+            return read_lock(path, display_name(path), subdir)
         except SpecError as exc:
             self.problems.extend(exc.diagnostics)
             return None

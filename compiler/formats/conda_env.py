@@ -29,6 +29,8 @@ SELECTORS = {
     "linux-aarch64": {"aarch64", "unix", "linux"},
     "linux-ppc64le": {"ppc64le", "unix", "linux"},
     "linux-s390x": {"s390x", "unix", "linux"},
+    # conda-lock has no row for the other Linux subdirs (it cannot lock them): the names of its table that hold there.
+    **{platform: {"unix", "linux"} for platform in ("linux-32", "linux-armv6l", "linux-armv7l", "linux-ppc64", "linux-riscv64")},
     "osx-64": {"osx64", "osx", "unix"},
     "osx-arm64": {"arm64", "osx", "unix"},
     "win-64": {"win", "win64"},
@@ -36,21 +38,36 @@ SELECTORS = {
 SELECTOR_NAMES = set().union(*SELECTORS.values())
 # conda-build's platform names (define-metadata.html#preprocessing-selectors) and those true on each platform.
 PLATFORM_NAMES = {"linux", "linux32", "linux64", "unix", "osx", "osx64", "arm64", "win", "win32", "win64", "x86",
-                  "x86_64", "aarch64", "ppc64le", "s390x", "armv6l", "armv7l"}
+                  "x86_64", "aarch64", "ppc64le", "s390x", "armv6l", "armv7l", "arm", "ppc64", "riscv64"}
 TRUE_NAMES = {
     "linux-64": {"linux", "linux64", "unix", "x86", "x86_64"},
     "linux-aarch64": {"linux", "unix", "aarch64"},
     "linux-ppc64le": {"linux", "unix", "ppc64le"},
     "linux-s390x": {"linux", "unix", "s390x"},
+    "linux-32": {"linux", "linux32", "unix", "x86"},
+    "linux-armv6l": {"linux", "unix", "arm", "armv6l"},
+    "linux-armv7l": {"linux", "unix", "arm", "armv7l"},
+    "linux-ppc64": {"linux", "unix", "ppc64"},
+    "linux-riscv64": {"linux", "unix", "riscv64"},
 }
 _SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
 
-def from_conda(doc: Document, platform: str = "linux-64", text: str | None = None) -> Document:
+class PlatformNeeded(SpecError):
+    """A platform selector in a file read for an image whose platform has no conda subdir (platform None):
+    located at the selector; envc's spec reader reports it at base.platform, the value to change."""
+
+    def __init__(self, where: Location, condition: str):
+        self.selector = f"the selector [{condition}] at {where}"
+        super().__init__([error(where, f"selector [{condition}] needs the image's conda platform, and it has none")])
+
+
+def from_conda(doc: Document, platform: str | None = "linux-64", text: str | None = None) -> Document:
     """A conda environment.yml: name/channels/dependencies (with pip:), variables -> env.
 
-    platform: the conda platform the image runs (linux-64, linux-aarch64, ...), for selectors.
+    platform: the conda platform the image runs (linux-64, linux-aarch64, ...), for selectors; None when
+    it has none (linux/mips64le), so a platform selector is PlatformNeeded.
     text: the file's text when the caller has it (else it is read again from doc.path).
 
     Unknown top-level keys: conda drops them with a warning ("EnvironmentSectionNotValid ... will be
@@ -66,8 +83,9 @@ def from_conda(doc: Document, platform: str = "linux-64", text: str | None = Non
             continue
         where = doc.key_at((key,))
         if key in CONDA_LOCK_KEYS:
-            message = f"'{key}' is {CONDA_LOCK_KEYS[key].format(platform=platform)}"
-            if key == "platforms" and isinstance(doc.data[key], list) and platform not in doc.data[key]:
+            builds_for = platform or "the image's platform"
+            message = f"'{key}' is {CONDA_LOCK_KEYS[key].format(platform=builds_for)}"
+            if key == "platforms" and isinstance(doc.data[key], list) and platform and platform not in doc.data[key]:
                 message += f", which the list does not name: check that the file is meant for {platform}"
             notes.append(warning(where, message))
             continue
@@ -148,6 +166,8 @@ def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Documen
 
 def _keep(at: Location, what: str, condition: str, platform: str, notes: list) -> bool:
     """Whether the line with this selector is installed on platform (warnings appended to notes)."""
+    if platform is None and (condition in SELECTOR_NAMES or _evaluate(condition, set()) is not None):
+        raise PlatformNeeded(at, condition)
     if condition in SELECTOR_NAMES:  # conda-lock's own form
         if condition in SELECTORS.get(platform, ()):
             return True

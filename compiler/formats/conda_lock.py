@@ -14,18 +14,41 @@ import re
 from collections import namedtuple
 
 from envc.common.diagnostics import Location, SpecError, error, warning
+from envc.common.package_specs import URL_CREDENTIALS
+from envc.common.quoting import unrepresentable
 
-PLATFORMS = {"linux/amd64": "linux-64", "linux/arm64": "linux-aarch64", "linux/arm64/v8": "linux-aarch64",
-             "linux/ppc64le": "linux-ppc64le", "linux/s390x": "linux-s390x"}
+# Docker's Linux architectures (containerd's names, platforms/database.go normalizeArch) -> conda's subdir for
+# them (conda/base/constants.py PLATFORMS). Every amd64 or arm64 variant (amd64/v3, arm64/v8) is the same subdir;
+# of arm's, only v6 and v7 have one. Any other platform (linux/mips64le, linux/arm/v5) has no conda packages.
+SUBDIRS = {"amd64": "linux-64", "arm64": "linux-aarch64", "ppc64le": "linux-ppc64le", "s390x": "linux-s390x",
+           "riscv64": "linux-riscv64", "arm/v7": "linux-armv7l", "arm/v6": "linux-armv6l", "386": "linux-32", "ppc64": "linux-ppc64"}
+_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "arm": "arm/v7", "arm/7": "arm/v7",
+            "armhf": "arm/v7", "arm/6": "arm/v6", "armel": "arm/v6"}  # as containerd normalizes them
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")  # as Python's universal newlines, which conda reads the file with
 _HEX = re.compile(r"[0-9a-f]+")
 _PIP = re.compile(r"# pip (?P<requirement>\S.*)$")  # conda-lock's render of a pip package
+_CONDA_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
+                      "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
+_PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
+                    "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
 
 
-def conda_platform(platform: str | None) -> str:
-    """The conda platform (linux-64, linux-aarch64, ...) of a base.platform (linux/amd64 when not given)."""
-    return PLATFORMS.get(platform or "linux/amd64", "linux-64")
+def conda_platform(platform: str | None):
+    """The conda subdir (linux-64, linux-aarch64, ...) of a base.platform (linux/amd64 when not given), read as
+    Docker reads it (any case, linux/aarch64 too, a bare architecture on Linux), or None when conda has none."""
+    text = (platform or "linux/amd64").lower()
+    system, _, arch = text.partition("/") if "/" in text else ("linux", "", text)
+    key = arch if arch.startswith("arm/") else arch.partition("/")[0]  # only arm's variant picks another subdir
+    return SUBDIRS.get(_ALIASES.get(key, key)) if system == "linux" else None
+
+
+def no_subdir(platform: str, where: Location, needs: str):
+    """The error at base.platform when a lock or a selector needs the image's conda subdir and there is none:
+    installing another platform's packages would fail in the image, or worse, not fail."""
+    listed = ", ".join(f"linux/{arch}" for arch in list(SUBDIRS)[:-1]) + f" and linux/{list(SUBDIRS)[-1]}"
+    return error(where, f"'{platform}' has no conda subdir, and {needs} needs one: conda packages are built for {listed} "
+                        "only; build the image for one of those")
 
 
 class Lock(namedtuple("Lock", "explicit pip_lines pip_where unhashed sha256 python notes",
@@ -47,10 +70,10 @@ class Lock(namedtuple("Lock", "explicit pip_lines pip_where unhashed sha256 pyth
         return self.python is not None
 
 
-def read_lock(path: str, display: str, platform: str | None) -> Lock:
-    """The lock at path for the image's platform (linux-64 unless base.platform says otherwise)."""
+def read_lock(path: str, display: str, subdir: str = "linux-64") -> Lock:
+    """The lock at path for the image's conda subdir (conda_platform of base.platform)."""
     if os.path.splitext(path)[1] in (".yml", ".yaml"):
-        return _unified(path, conda_platform(platform))
+        return _unified(path, subdir)
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
     return read_explicit(text, display)
@@ -70,6 +93,10 @@ def read_explicit(text: str, display: str) -> Lock:
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         where = Location(display, number, len(raw) - len(raw.lstrip()) + 1)
+        unwritable = _unwritable(raw, _PIP_CREDENTIALS if _PIP.match(line) else _CONDA_CREDENTIALS)
+        if unwritable:
+            problems.append(error(where._replace(col=unwritable[0] + 1), unwritable[1]))
+            continue
         if not line:
             continue
         if line.startswith("#"):
@@ -103,6 +130,19 @@ def read_explicit(text: str, display: str) -> Lock:
     return Lock(tuple(lines), tuple(pip), tuple(pip_where), tuple(unhashed), tuple(sha256), python, tuple(notes))
 
 
+def _unwritable(text: str, credentials: str):
+    """(offset, message) of what in a lock's line or value must not reach the Dockerfile, or None: a URL's
+    `user:password@` (first, so no message echoes the secret), or a control character, which no Dockerfile
+    line can carry."""
+    found = URL_CREDENTIALS.search(text)
+    if found:
+        return found.start() + found.group().index("://") + 3, credentials
+    bad = unrepresentable(text)
+    if bad is not None:
+        return text.index(bad), f"control character {bad!r}: a lock is written into the Dockerfile line by line; remove it"
+    return None
+
+
 def _package(line: str, where: Location, problems: list):
     """(package name, 'md5' / 'sha256' / None) of a package URL line, or None with the problem appended."""
     def problem(offset: int, message: str) -> None:
@@ -130,11 +170,6 @@ def _package(line: str, where: Location, problems: list):
         problem(0, f"a {scheme.group(1)}:// URL cannot be fetched by the image build: write the package's https:// URL")
         return None
     url, hashed, fragment = line.partition("#")
-    host = url[scheme.end():].split("/", 1)[0]
-    if "@" in host:
-        problem(scheme.end(), "a URL with credentials would write them into the Dockerfile: remove `user:password@` "
-                              "(conda-lock --strip-auth)")
-        return None
     filename = url.rsplit("/", 1)[-1]
     offset = len(url) - len(filename)
     if not filename.endswith(PACKAGE_SUFFIXES):
@@ -198,6 +233,14 @@ def _pip_line(text: str, where: Location, problems: list):
     return requirement
 
 
+def _pip_name(name) -> bool:
+    """Whether name is a project name alone (PEP 508), so `NAME @ URL` is one requirement and nothing more."""
+    from envc.common.package_specs import SIMPLE_REQUIREMENT
+
+    found = SIMPLE_REQUIREMENT.fullmatch(name) if isinstance(name, str) else None
+    return found is not None and found["name"] == name
+
+
 def _unified(path: str, platform: str) -> Lock:
     from envc.core.yaml_source import load_yaml
 
@@ -213,26 +256,47 @@ def _unified(path: str, platform: str) -> Lock:
         found = True
         if package.get("optional"):
             continue  # conda-lock's optional categories are not installed by default either
-        url, hashes = package.get("url"), package.get("hash") or {}
-        if not isinstance(url, str) or not isinstance(hashes, dict) or not url.startswith("https://"):
-            problems.append(error(where, "a locked package needs an https url and a hash"))
-        elif package.get("manager") == "conda" and hashes.get("md5"):
-            if not (isinstance(hashes["md5"], str) and len(hashes["md5"]) == 32 and _HEX.fullmatch(hashes["md5"])):
-                problems.append(error(doc.at(("package", i, "hash", "md5")), "an md5 is 32 lowercase hex digits: recreate the lock with conda-lock"))
-                continue
-            explicit.append(f"{url}#{hashes['md5']}")
-            if package.get("name") == "python" and python is None:
-                python = where
-        elif package.get("manager") == "pip" and hashes.get("sha256"):
-            if not (isinstance(hashes["sha256"], str) and len(hashes["sha256"]) == 64 and _HEX.fullmatch(hashes["sha256"])):
-                problems.append(error(doc.at(("package", i, "hash", "sha256")), "a sha256 is 64 lowercase hex digits: recreate the lock with conda-lock"))
-                continue
-            pip.append(f"{package.get('name')} @ {url} --hash=sha256:{hashes['sha256']}")
+        line = _locked_line(package, lambda *key: doc.at(("package", i, *key)), problems)
+        if line is None:
+            continue
+        if package["manager"] == "pip":
+            pip.append(line)
             pip_where.append(where)
-        else:
-            problems.append(error(where, "a locked package needs manager conda with an md5, or pip with a sha256"))
+            continue
+        explicit.append(line)
+        if package.get("name") == "python" and python is None:
+            python = where
     if not found:
         problems.append(error(doc.at(()), f"locks no package for {platform} (the image's platform): lock it with `conda-lock -p {platform}`"))
     if problems:
         raise SpecError(problems)
     return Lock(tuple(explicit), tuple(pip), tuple(pip_where), (), (), python)
+
+
+def _locked_line(package: dict, at, problems: list):
+    """The explicit-list line of a conda-lock.yml conda package, or the requirement line of a pip one, or None
+    with the problem appended; at(*keys) locates the package's values. Every value written is checked."""
+    url, hashes, manager = package.get("url"), package.get("hash") or {}, package.get("manager")
+    if not isinstance(url, str) or not isinstance(hashes, dict) or not url.startswith("https://"):
+        problems.append(error(at(), "a locked package needs an https url and a hash"))
+        return None
+    unwritable = _unwritable(url, _PIP_CREDENTIALS if manager == "pip" else _CONDA_CREDENTIALS)
+    if unwritable:
+        problems.append(error(at("url")._replace(col=at("url").col + unwritable[0]), unwritable[1]))
+        return None
+    if manager == "conda" and hashes.get("md5"):
+        if not (isinstance(hashes["md5"], str) and len(hashes["md5"]) == 32 and _HEX.fullmatch(hashes["md5"])):
+            problems.append(error(at("hash", "md5"), "an md5 is 32 lowercase hex digits: recreate the lock with conda-lock"))
+            return None
+        return f"{url}#{hashes['md5']}"
+    if manager == "pip" and hashes.get("sha256"):
+        if not (isinstance(hashes["sha256"], str) and len(hashes["sha256"]) == 64 and _HEX.fullmatch(hashes["sha256"])):
+            problems.append(error(at("hash", "sha256"), "a sha256 is 64 lowercase hex digits: recreate the lock with conda-lock"))
+            return None
+        if not _pip_name(package.get("name")):
+            problems.append(error(at("name"), f"'{package.get('name')}' is not a pip package name: conda-lock writes the "
+                                              "project's name alone; recreate the lock with conda-lock"))
+            return None
+        return f"{package['name']} @ {url} --hash=sha256:{hashes['sha256']}"
+    problems.append(error(at(), "a locked package needs manager conda with an md5, or pip with a sha256"))
+    return None

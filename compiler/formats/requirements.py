@@ -10,7 +10,7 @@ import os
 import re
 
 from envc.common.diagnostics import Location, SpecError, error, warning
-from envc.common.package_specs import SpecSyntaxError, option_takes_value, parse_pip_line, placeholder_problem
+from envc.common.package_specs import URL_CREDENTIALS, SpecSyntaxError, option_takes_value, parse_pip_line, placeholder_problem
 from envc.common.paths import stem
 from envc.common.records import Record
 from envc.core.document import Document, display_name, environment_name
@@ -26,7 +26,6 @@ ENTRY_OPTIONS = {**{kind: option for option, kind in OPTION_KINDS.items()}, "inc
 VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")  # what pip clones for `-e URL`
 PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
-_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
 
 
 class PipEntry(Record):
@@ -68,7 +67,7 @@ def parse_line(text: str, where: Location) -> list:
     """PipEntries for one logical line (an option line may hold several), and Diagnostics: errors where
     pip or the build would fail, warnings where pip ignores part of the line. The grammar is
     grammar/pip_requirement_line.lark."""
-    if _CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
+    if URL_CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
         return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
     placeholder = placeholder_problem(text)
     if placeholder:
