@@ -134,6 +134,8 @@ def test_build_local_logs_in_with_the_password_on_stdin_only(env, tmp_path, monk
     ("add_channel", f"https://bob:{PASSWORD}@conda.example/private"),
     ("add_conda_package", f"https://bob:{PASSWORD}@conda.example/private/linux-64/privpkg-1.0-0.tar.bz2"),
     ("remove_pip_option", f"https://bob:{PASSWORD}@pypi.example/simple"),
+    ("add_channel", f"https://conda.anaconda.org/t/{PASSWORD}/private"),  # conda's anaconda.org token
+    ("add_conda_package", f"https://conda.anaconda.org/t/{PASSWORD}/private::privpkg"),
 ])
 def test_a_url_with_credentials_is_refused_when_set_without_echoing_it(env, call, value):
     deps = env.python.conda_dependencies

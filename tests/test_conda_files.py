@@ -321,6 +321,8 @@ UNIFIED = GOLDEN / "conda-lock-unified" / "conda-lock.yml"
 SECRET = "s3cretpw"
 CONDA_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
                      "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
+CONDA_TOKEN = ("an anaconda.org token (/t/TOKEN/) would be written into the Dockerfile: remove it (conda-lock "
+               "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
 PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
                    "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
 CONTROL = "a lock is written into the Dockerfile line by line; remove it"
@@ -340,7 +342,9 @@ def compile_lock(tmp_path, capsys, name, text, base="{image: ubuntu:22.04}"):
     ("https://conda.anaconda.org/conda-forge/linux-64/python", f"https://alice:{SECRET}@conda.private.example/linux-64/python",
      f"conda-lock.yml:12:16: error: {CONDA_CREDENTIALS}"),
     ("https://files.pythonhosted.org/", f"https://alice:{SECRET}@pypi.private.example/", f"conda-lock.yml:39:16: error: {PIP_CREDENTIALS}"),
-], ids=["conda", "pip"])
+    ("https://conda.anaconda.org/conda-forge/linux-64/python", f"https://conda.anaconda.org/t/{SECRET}/conda-forge/linux-64/python",
+     f"conda-lock.yml:12:37: error: {CONDA_TOKEN}"),
+], ids=["conda", "pip", "conda token"])
 def test_credentials_in_a_conda_lock_yml_url_are_refused_and_never_written(old, new, expected, tmp_path, capsys):
     code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", UNIFIED.read_text().replace(old, new, 1))
     assert (code, out, err.splitlines()) == (2, "", [expected])
@@ -353,7 +357,9 @@ def test_credentials_in_a_conda_lock_yml_url_are_refused_and_never_written(old, 
     (f"# channel: https://alice:{SECRET}@conda.private.example/conda-forge", f"3:20: error: {CONDA_CREDENTIALS}"),
     (f"not-a-url https://alice:{SECRET}@conda.private.example/python-3.11.6-0.conda", f"3:19: error: {CONDA_CREDENTIALS}"),
     (f"  https://alice:{SECRET}@conda.private.example/python-3.11.6-0.conda#{MD5}", f"3:11: error: {CONDA_CREDENTIALS}"),
-], ids=["pip line", "comment", "not a url", "package"])
+    (f"https://conda.anaconda.org/t/{SECRET}/private/linux-64/python-3.11.6-0.conda#{MD5}", f"3:30: error: {CONDA_TOKEN}"),
+    (f"# channel: https://conda.anaconda.org/t/{SECRET}/private", f"3:41: error: {CONDA_TOKEN}"),
+], ids=["pip line", "comment", "not a url", "package", "token", "token in a comment"])
 def test_credentials_anywhere_in_an_explicit_lock_are_refused_and_never_echoed(line, expected, tmp_path, capsys):
     code, out, err = compile_lock(tmp_path, capsys, "conda-linux-64.lock", f"@EXPLICIT\n{URL}#{MD5}\n{line}\n")
     assert (code, out, err.splitlines()) == (2, "", [f"conda-linux-64.lock:{expected}"])
@@ -471,3 +477,23 @@ def test_conda_build_names_of_the_other_linux_subdirs(platform, kept, tmp_path):
         "dependencies:\n  - any-linux  # [linux]\n  - riscv  # [riscv64]\n  - any-arm  # [arm]\n  - armv7  # [armv7l]\n"
         "  - x86-32  # [linux32 and x86]\n  - ppc  # [ppc64]\n  - amd64  # [linux64]\n")
     assert dependencies(conda_doc(tmp_path / "environment.yml", platform)) == (kept, [])
+
+
+@pytest.mark.parametrize("text", [
+    f"channels:\n  - https://conda.anaconda.org/t/{SECRET}/private\ndependencies:\n  - python=3.11\n",
+    f"dependencies:\n  - https://conda.anaconda.org/t/{SECRET}/private::python=3.11\n",
+], ids=["channel", "channel::package"])
+def test_an_anaconda_token_in_a_conda_file_is_refused_and_never_echoed(text, tmp_path, capsys):
+    """conda reads /t/TOKEN in a channel URL as a credential (conda/common/url.py split_anaconda_token)."""
+    (tmp_path / "environment.yml").write_text(text)
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    line = text.splitlines().index(next(l for l in text.splitlines() if SECRET in l)) + 1
+    assert (code, out, err.splitlines()) == (2, "", [f"environment.yml:{line}:5: error: an anaconda.org token (/t/TOKEN/) in this "
+                                                       "URL would be written into the image: remove it; envc gives conda no "
+                                                       "credentials, so the channel must be readable without them"])
+
+
+def test_a_channel_whose_path_only_starts_with_t_is_kept(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("channels:\n  - https://example.org/tools/private\ndependencies:\n  - python=3.11\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0 and "https://example.org/tools/private" in out, err

@@ -16,7 +16,7 @@ from envc.common.schema import matches, resolve, schema
 from envc.core.document import Document
 
 REDACTED_KEYS = ("index_url", "extra_index_urls", "registry")  # never echo values that may hold credentials
-_CREDENTIAL_URL = re.compile(r"://[^/\s]*@")
+_CREDENTIAL_URL = re.compile(r"://[^/\s]*@|://\S*/t/[A-Za-z0-9-]")  # user:password@, or conda's anaconda.org token
 
 
 @lru_cache(maxsize=None)

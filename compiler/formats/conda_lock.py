@@ -14,7 +14,7 @@ import re
 from collections import namedtuple
 
 from envc.common.diagnostics import Location, SpecError, error, warning
-from envc.common.package_specs import URL_CREDENTIALS
+from envc.common.package_specs import CONDA_TOKEN, URL_CREDENTIALS
 from envc.common.quoting import unrepresentable
 
 # Docker's Linux architectures (containerd's names, platforms/database.go normalizeArch) -> conda's subdir for
@@ -30,6 +30,8 @@ _HEX = re.compile(r"[0-9a-f]+")
 _PIP = re.compile(r"# pip (?P<requirement>\S.*)$")  # conda-lock's render of a pip package
 _CONDA_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
                       "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
+_CONDA_TOKEN = ("an anaconda.org token (/t/TOKEN/) would be written into the Dockerfile: remove it (conda-lock "
+                "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
 _PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
                     "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
 
@@ -132,11 +134,14 @@ def read_explicit(text: str, display: str) -> Lock:
 
 def _unwritable(text: str, credentials: str):
     """(offset, message) of what in a lock's line or value must not reach the Dockerfile, or None: a URL's
-    `user:password@` (first, so no message echoes the secret), or a control character, which no Dockerfile
-    line can carry."""
+    `user:password@` or, in a conda one, an anaconda.org token (first, so no message echoes the secret), or a
+    control character, which no Dockerfile line can carry."""
     found = URL_CREDENTIALS.search(text)
     if found:
         return found.start() + found.group().index("://") + 3, credentials
+    token = CONDA_TOKEN.search(text) if credentials is _CONDA_CREDENTIALS else None
+    if token:
+        return token.end() - len(token.group().rpartition("/t/")[2]), _CONDA_TOKEN
     bad = unrepresentable(text)
     if bad is not None:
         return text.index(bad), f"control character {bad!r}: a lock is written into the Dockerfile line by line; remove it"
