@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import dockerfile
 import pytest
 
 from conftest import GOLDEN, REPO, run_envc
@@ -497,3 +498,96 @@ def test_a_channel_whose_path_only_starts_with_t_is_kept(tmp_path, capsys):
     (tmp_path / "environment.yml").write_text("channels:\n  - https://example.org/tools/private\ndependencies:\n  - python=3.11\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
     assert code == 0 and "https://example.org/tools/private" in out, err
+
+
+def test_variables_are_set_as_conda_sets_them_upper_cased_and_without_path(tmp_path, capsys):
+    """conda upper-cases variable names (envvars_force_uppercase, default True) and leaves PATH out
+    (RESERVED_ENV_VARS); an ENV PATH='$PATH:...' would break every command of the image."""
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  PATH: $PATH:/opt/tools/bin\n"
+                                              "  tf_cpp_min_log_level: '2'\n  HOME_DIR: /data\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0, err
+    env = [c for c in dockerfile.parse_string(out) if c.cmd == "ENV"][-1].value
+    assert env == ("HOME_DIR", "'/data'", "TF_CPP_MIN_LOG_LEVEL", "'2'")
+    assert err.splitlines() == [
+        "environment.yml:3:3: warning: 'PATH' is left out, as conda leaves it out: a conda environment cannot set PATH (its value "
+        "would replace the image's PATH, `$PATH` unexpanded); the environment's bin folder is already first on PATH",
+        "environment.yml:4:3: warning: 'tf_cpp_min_log_level' is set as TF_CPP_MIN_LOG_LEVEL: conda upper-cases variable names"]
+
+
+def test_two_variables_that_are_one_upper_cased_are_an_error(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  Data_Dir: /a\n  DATA_DIR: /b\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert (code, out, err.splitlines()) == (2, "", ["environment.yml:4:3: error: 'DATA_DIR' and 'Data_Dir' are one variable, "
+                                                     "DATA_DIR: conda upper-cases variable names; keep one"])
+
+
+def test_a_renamed_variable_is_still_located_where_it_was_written(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  level: 3\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 2 and "environment.yml:3:10: error: expected a string, got a number" in err, err
+
+
+def test_empty_dependencies_and_pip_lists_are_read_as_conda_reads_them(tmp_path, capsys):
+    """conda: `data.get("dependencies") or []`, and an empty pip: list is deleted while pip stays."""
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.10.*\n  - pip:\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0 and '"python=3.10.*"' in out and '"pip"' in out, err
+    assert err.splitlines() == ["environment.yml:3:5: warning: 'pip:' lists nothing: conda installs pip and no pip packages"]
+    (tmp_path / "environment.yml").write_text("name: nlp\nchannels:\n  - anaconda\ndependencies:\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0 and "conda env create" not in out, err
+    assert err.splitlines() == ["environment.yml:4:1: warning: 'dependencies' is empty: there is nothing to install (conda would "
+                                "create an empty environment)"]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("environment.yml", "dependencies:\n  - python=3.11\n  - libblas=[build=*mkl]\n"),
+    ("requirements.txt", "six==1.16.0\n"),
+])
+def test_a_utf16_file_is_read_as_conda_and_pip_read_it(name, text, tmp_path, capsys):
+    """PowerShell 5's `conda env export > environment.yml` writes UTF-16 with a BOM; conda and pip decode it."""
+    (tmp_path / name).write_bytes(text.encode("utf-16"))
+    code, out, err = compile_file(tmp_path / name, capsys)
+    assert code == 0, err
+    expected = "libblas=[build=*mkl]" if name == "environment.yml" else "six==1.16.0"
+    assert expected in out and "\x00" not in out and "\ufeff" not in out
+
+
+def test_a_utf8_bom_in_a_requirements_file_is_not_written_into_the_image(tmp_path, capsys):
+    (tmp_path / "requirements.txt").write_bytes(b"\xef\xbb\xbfsix==1.16.0\n")
+    code, out, err = compile_file(tmp_path / "requirements.txt", capsys)
+    assert code == 0 and "six==1.16.0" in out and "\ufeff" not in out, err
+
+
+def test_a_requirements_file_that_is_not_text_is_a_located_error(tmp_path, capsys):
+    (tmp_path / "requirements.txt").write_bytes(b"six\xe9\n")
+    code, out, err = compile_file(tmp_path / "requirements.txt", capsys)
+    assert (code, out, err.splitlines()) == (2, "", ["requirements.txt:1:4: error: invalid UTF-8: save the file as UTF-8 text"])
+
+
+def test_a_per_requirement_option_in_a_conda_pip_list_says_how_to_keep_it(tmp_path, capsys):
+    """conda hands its pip list to pip as a requirements file, where --hash is allowed; envc puts the list on
+    pip's command line, so it refuses the line and says how to keep the hash."""
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - six==1.16.0 "
+                                              "--hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert (code, out, err.splitlines()) == (2, "", [
+        "environment.yml:5:7: error: --hash, --config-settings, --global-option on a pip: line are not supported: envc installs "
+        "this list on pip's command line, where they cannot go; move the line to a requirements file and list it here as `-r FILE`"])
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("environment.yml", "channels:\n  - https://localhost/t/${CONDA_TOKEN}/stable\ndependencies:\n  - python\n", "2:5"),
+    ("requirements.txt", "six @ https://files.example/${WHEELS}/six-1.16.0-py2.py3-none-any.whl\n", "1:1"),
+], ids=["conda channel", "pip url"])
+def test_an_environment_variable_reference_says_where_it_would_be_expanded(name, text, where, tmp_path, capsys):
+    """conda expands $VARs in channels (conda's channels_with_envvars.yml), pip ${VARS} in requirements files:
+    both where they run, which for an image is the build."""
+    (tmp_path / name).write_text(text)
+    code, out, err = compile_file(tmp_path / name, capsys)
+    variable = re.search(r"\$\{\w+\}", text).group(0)
+    assert (code, out, err.splitlines()) == (2, "", [
+        f"{name}:{where}: error: '{variable}' is an environment variable, which pip and conda replace where they run: in the "
+        "image build, which has none of this machine's variables; write the value (a credential goes in a build secret: "
+        "pip.netrc_secret for an index)"])

@@ -47,10 +47,12 @@ def test_a_remote_include_inside_a_file_is_passed_to_the_installer(tmp_path, cap
     assert "-r https://x.example/base.txt" in install_words(out)
 
 
-@pytest.mark.parametrize("text", ["numpy=={{ numpy_version }}", "torch==${TORCH}x{PYTORCH_VERSION}"])
-def test_a_template_placeholder_is_named_as_one(text, tmp_path, capsys):
+@pytest.mark.parametrize("text, named", [("numpy=={{ numpy_version }}", "is a template placeholder, not part of a package spec: fill it in before compiling"),
+                                         ("torch=={PYTORCH_VERSION}", "is a template placeholder, not part of a package spec: fill it in before compiling"),
+                                         ("torch==${TORCH}x{PYTORCH_VERSION}", "'${TORCH}' is an environment variable, which pip and conda replace where they run")])
+def test_a_template_placeholder_is_named_as_one(text, named, tmp_path, capsys):
     code, _, err = compile_in(tmp_path, {"requirements.txt": text + "\n"}, "requirements.txt", capsys)
-    assert code == 2 and "is a template placeholder, not part of a package spec: fill it in before compiling" in err
+    assert code == 2 and named in err, err
 
 
 def test_what_uv_cannot_install_makes_pip_the_installer_unless_uv_was_asked_for(tmp_path, capsys):

@@ -52,6 +52,9 @@ CONDA_FORMS = [
     ("numpy[md5=abc,sha256=def,url='https://x/n.conda',fn=n.conda,license=BSD,channel=conda-forge]",
      MatchSpec("numpy", brackets=(("md5", "abc"), ("sha256", "def"), ("url", "https://x/n.conda"), ("fn", "n.conda"), ("license", "BSD"), ("channel", "conda-forge")))),
     ("numpy 1.2 [build=py37_0]", MatchSpec("numpy", "1.2", brackets=(("build", "py37_0"),))),
+    # conda's own repr of libblas=*=*mkl (its solver messages), which conda and libmamba read: the '=' is dropped
+    ("libblas=[build=*mkl]", MatchSpec("libblas", brackets=(("build", "*mkl"),))),
+    ("conda-forge::blas=[build=openblas]", MatchSpec("blas", channel="conda-forge", brackets=(("build", "openblas"),))),
     ("numpy 1.2|1.3", MatchSpec("numpy", "1.2|1.3")),
     ("numpy>=1,<2|>=3", MatchSpec("numpy", ">=1,<2|>=3")),
     ("numpy !=1.2", MatchSpec("numpy", "!=1.2")),

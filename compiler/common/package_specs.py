@@ -358,6 +358,11 @@ _TEMPLATE = r"\{\{.*?\}\}|\{[A-Z][A-Z0-9_]*\}"  # {{ jinja }} or {PLACEHOLDER}: 
 
 def placeholder_problem(text: str):
     """The message for a spec holding a template placeholder (not for the grammar to misreport), or None."""
+    variable = re.search(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", text)
+    if variable:  # pip expands ${NAME} in a requirements file, conda in channels: where each runs, the image build here
+        return (f"'{variable.group(0)}' is an environment variable, which pip and conda replace where they run: in the image "
+                "build, which has none of this machine's variables; write the value (a credential goes in a build secret: "
+                "pip.netrc_secret for an index)")
     found = re.search(_TEMPLATE, text)
     if not found:
         return None

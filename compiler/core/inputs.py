@@ -345,8 +345,19 @@ class _Reader:
         for relative, file in tree.files:
             content = read_bytes(file)
             self.files.record(file, sha256(content).digest())
-            self.requirement_files.setdefault(relative, content.decode("utf-8", "replace"))
+            self.requirement_files.setdefault(relative, _requirements_text(content, relative))
         return resolved
+
+
+def _requirements_text(content: bytes, relative: str) -> str:
+    """A requirements file's text as pip decodes it (UTF-8 or UTF-16 with a BOM, the BOM dropped), written
+    into the image as UTF-8; one that cannot be decoded has been reported by read_requirements."""
+    from envc.core.yaml_source import decode_text
+
+    try:
+        return decode_text(content, relative)
+    except SpecError:
+        return ""
 
 
 def python_generation(spec, lock):

@@ -229,7 +229,11 @@ class _Builder:
             if not isinstance(item, PipEntry):
                 (self.problems if item.severity == "error" else self.notes).append(item)
             elif item.kind in ("requirement", "url"):
-                if " --" in item.value:
+                if " --" in item.value and options:  # conda would hand the list to pip as a requirements file
+                    self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} on a pip: line are not supported: envc installs "
+                                                      "this list on pip's command line, where they cannot go; move the line to a "
+                                                      "requirements file and list it here as `-r FILE`"))
+                elif " --" in item.value:
                     self.problems.append(error(where, f"{', '.join(PER_REQUIREMENT_OPTIONS)} work only inside a requirements file: move this line to one"))
                 entries.append(item)
             elif not options:

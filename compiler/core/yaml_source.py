@@ -77,6 +77,11 @@ def decode_text(data: bytes, name: str) -> str:
     """data (at most MAX_BYTES + 1 bytes of the input named name) as text, or a located error."""
     if len(data) > MAX_BYTES:
         raise SpecError([error(Location(name), f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB: not an environment spec")])
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM (PowerShell 5's `>`), which conda, pip and YAML read
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise SpecError([error(Location(name), f"invalid UTF-16 at byte {exc.start}: save the file as UTF-8 text")]) from None
     try:
         text = data.decode("utf-8")  # and a leading BOM dropped: the utf-8-sig codec's import costs start-up time
         return text[1:] if text.startswith("\ufeff") else text

@@ -102,12 +102,62 @@ def from_conda(doc: Document, platform: str | None = "linux-64", text: str | Non
         notes.append(warning(doc.key_at(("prefix",)), f"'prefix' is ignored: envc installs the environment at {PREFIX} inside the image"))
     doc = _apply_selectors(doc, platform, text, notes)
     conda = {k: doc.data[k] for k in ("channels", "dependencies") if k in doc.data}
+    if "dependencies" in conda:
+        conda["dependencies"] = _dependencies(doc, notes)
     data = {"name": environment_name(doc.data.get("name"), stem(doc.path)), "conda": conda}
     moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
     if "variables" in doc.data:
-        data["env"] = doc.data["variables"]
+        data["env"] = _variables(doc, moves, notes)
         moves[("variables",)] = ("env",)
     return remap(doc, data, moves, tuple(sorted(notes)))
+
+
+def _dependencies(doc: Document, notes: list):
+    """The dependencies as conda reads them: an empty `dependencies:` or `- pip:` is an empty list
+    (conda/env/env.py: `data.get("dependencies") or []`, and an empty pip list is deleted, pip itself kept)."""
+    dependencies = doc.data["dependencies"]
+    if dependencies is None:
+        notes.append(warning(doc.key_at(("dependencies",)), "'dependencies' is empty: there is nothing to install (conda would create an empty environment)"))
+        return []
+    if not isinstance(dependencies, list):
+        return dependencies
+    read = []
+    for i, item in enumerate(dependencies):
+        if isinstance(item, dict) and "pip" in item and item["pip"] is None:
+            notes.append(warning(doc.key_at(("dependencies", i, "pip")), "'pip:' lists nothing: conda installs pip and no pip packages"))
+            item = {**item, "pip": []}
+        read.append(item)
+    return read
+
+
+def _variables(doc: Document, moves: dict, notes: list):
+    """`variables:` as conda sets them when the environment is activated: names upper-cased (conda's
+    envvars_force_uppercase, on by default; micromamba too), PATH left out (conda's RESERVED_ENV_VARS: it
+    would replace the image's PATH, `$PATH` never expanded). Two names that are one upper-cased is an error."""
+    variables = doc.data["variables"]
+    if not isinstance(variables, dict):
+        return variables
+    kept, problems = {}, []
+    for name, value in variables.items():
+        where = doc.key_at(("variables", name))
+        upper = name.upper() if isinstance(name, str) else name
+        if upper == "PATH":
+            notes.append(warning(where, f"'{name}' is left out, as conda leaves it out: a conda environment cannot set PATH (its "
+                                        "value would replace the image's PATH, `$PATH` unexpanded); the environment's bin "
+                                        "folder is already first on PATH"))
+            continue
+        if upper in kept:
+            first = next(other for other in variables if isinstance(other, str) and other.upper() == upper)
+            problems.append(error(where, f"'{name}' and '{first}' are one variable, {upper}: conda upper-cases variable names; "
+                                         "keep one"))
+            continue
+        if upper != name:
+            notes.append(warning(where, f"'{name}' is set as {upper}: conda upper-cases variable names"))
+            moves[("variables", name)] = ("env", upper)
+        kept[upper] = value
+    if problems:
+        raise SpecError(problems)
+    return kept
 
 
 def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Document:

@@ -133,10 +133,13 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     """
     from envc.common.paths import relative_to, resolve
     from envc.common.quoting import unrepresentable
+    from envc.core.yaml_source import read_text
 
     lines, files, problems, links, notes = [], [(relative_to(path, root), path)], [], [], []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
+    try:
+        text = read_text(path)  # UTF-8, or UTF-16 with a BOM, as pip decodes it
+    except SpecError as exc:
+        return RequirementsTree((), tuple(files), tuple(exc.diagnostics), (), ())
     for number, raw in enumerate(text.splitlines(), 1):
         bad = unrepresentable(raw)
         if bad is not None:
