@@ -591,3 +591,15 @@ def test_an_environment_variable_reference_says_where_it_would_be_expanded(name,
         f"{name}:{where}: error: '{variable}' is an environment variable, which pip and conda replace where they run: in the "
         "image build, which has none of this machine's variables; write the value (a credential goes in a build secret: "
         "pip.netrc_secret for an index)"])
+
+
+@pytest.mark.parametrize("item, message", [
+    ("sel(linux): gcc", "'sel(linux)' is micromamba's selector, which conda refuses (it reads the key as an installer): write "
+                        "the package as a plain item with a `# [linux]` selector comment, which envc applies for the image's platform"),
+    ("conda: [scipy]", "'conda:' is not a pip: list: conda hands such a list to an installer plugin named 'conda'; envc installs "
+                       "conda packages as plain items of dependencies and pip packages in a pip: list: move these there"),
+], ids=["micromamba sel()", "installer"])
+def test_a_dependency_mapping_other_than_pip_says_what_it_is(item, message, tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text(f"dependencies:\n  - python\n  - {item}\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert (code, out, err.splitlines()) == (2, "", [f"environment.yml:3:5: error: {message}"])

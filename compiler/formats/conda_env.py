@@ -121,13 +121,27 @@ def _dependencies(doc: Document, notes: list):
         return []
     if not isinstance(dependencies, list):
         return dependencies
-    read = []
+    read, problems = [], []
     for i, item in enumerate(dependencies):
+        for key in item if isinstance(item, dict) else ():
+            if key != "pip":
+                problems.append(error(doc.key_at(("dependencies", i, key)), _not_an_installer(key)))
         if isinstance(item, dict) and "pip" in item and item["pip"] is None:
             notes.append(warning(doc.key_at(("dependencies", i, "pip")), "'pip:' lists nothing: conda installs pip and no pip packages"))
             item = {**item, "pip": []}
         read.append(item)
+    if problems:
+        raise SpecError(problems)
     return read
+
+
+def _not_an_installer(key) -> str:
+    """Why a `- KEY: [...]` dependency other than pip: is refused, in the author's terms."""
+    if isinstance(key, str) and key.startswith("sel("):
+        return (f"'{key}' is micromamba's selector, which conda refuses (it reads the key as an installer): write the "
+                "package as a plain item with a `# [linux]` selector comment, which envc applies for the image's platform")
+    return (f"'{key}:' is not a pip: list: conda hands such a list to an installer plugin named '{key}'; envc installs conda "
+            "packages as plain items of dependencies and pip packages in a pip: list: move these there")
 
 
 def _variables(doc: Document, moves: dict, notes: list):
