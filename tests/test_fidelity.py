@@ -210,3 +210,24 @@ def test_folder_names_that_reach_the_image_are_part_of_the_hash(tmp_path, capsys
     assert "/opt/envc/context/alpha/local.txt" in outputs["one/alpha"]
     assert outputs["one/alpha"] == outputs["three/alpha"]  # where the tree lives does not matter
     assert outputs["one/alpha"].splitlines()[0] != outputs["two/beta"].splitlines()[0]  # the header's hash
+
+
+def test_a_comment_line_ending_in_a_backslash_does_not_swallow_the_next_line(tmp_path, capsys):
+    """pip's join_lines never continues a comment line: `-r base.txt` below it is read, and its file goes in."""
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.req_file import parse_requirements
+
+    files = {"requirements.txt": "# pins come from base.txt \\\n-r base.txt\nsix==1.16.0 \\\n  # a comment ends it\nclick\n",
+             "base.txt": "tqdm\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0, err
+    read_by_pip = [r.requirement for r in parse_requirements(str(tmp_path / "requirements.txt"), session=PipSession())]
+    assert read_by_pip == ["tqdm", "six==1.16.0", "click"]
+    assert "> /opt/envc/context/base.txt" in out and "tqdm" in out
+
+
+def test_an_included_file_that_is_not_utf8_is_a_located_error(tmp_path, capsys):
+    (tmp_path / "requirements.txt").write_text("-r inc.txt\n")
+    (tmp_path / "inc.txt").write_bytes(b"six  # caf\xe9\n")
+    code, out, err = compile_in(tmp_path, {}, "requirements.txt", capsys)
+    assert (code, out, err.splitlines()) == (2, "", ["inc.txt:1:11: error: invalid UTF-8: save the file as UTF-8 text"])

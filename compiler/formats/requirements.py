@@ -47,13 +47,16 @@ def strip_comment(line: str) -> str:
 
 
 def logical_lines(text: str, file: str):
-    """(Location, text) per logical line: continuations joined, comments dropped, as pip does."""
+    """(Location, text) per logical line: continuations joined, comments dropped, as pip's join_lines does
+    (a comment line never continues, even when it ends in a backslash, and it ends a continuation)."""
     pending, start = "", None
     for number, raw in enumerate(text.splitlines(), 1):
         if start is None:
             start, indent = number, len(raw) - len(raw.lstrip())
-        if raw.endswith("\\"):
-            pending += raw[:-1]
+        if _COMMENT.match(raw):
+            raw = " " + raw
+        elif raw.endswith("\\"):
+            pending += raw.strip("\\")
             continue
         line = _COMMENT.sub("", pending + raw).strip()
         if line:
@@ -139,7 +142,7 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     try:
         text = read_text(path)  # UTF-8, or UTF-16 with a BOM, as pip decodes it
     except SpecError as exc:
-        return RequirementsTree((), tuple(files), tuple(exc.diagnostics), (), ())
+        return RequirementsTree(entries=(), files=tuple(files), problems=tuple(exc.diagnostics), links=(), notes=())
     for number, raw in enumerate(text.splitlines(), 1):
         bad = unrepresentable(raw)
         if bad is not None:
