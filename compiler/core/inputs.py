@@ -33,7 +33,8 @@ class Inputs(Record):
     anchor: where the spec's folder sits among the files read ('.', or 'a/b' when files are read from '../..').
     links: (folder, (file, ...)) of each local --find-links folder, as paths from the spec's folder: the image COPYs them.
     base_dockerfile: the base Dockerfile's text, or None. lock: envc.formats.conda_lock.Lock, or None.
-    requirement_files: (relative path, text) of every requirements file read, in the order pip reads them.
+    requirement_files: (relative path, lines as the image gets them: RequirementsTree.written) of every requirements
+        file read, in the order pip reads them.
     trees: {relative path of a requirements file named by the spec: every PipEntry it holds, includes in place}.
     pip_entries: every pip requirement and option the install reads, in order, located (lint's view).
     spec_hash: sha256 over envc's version, the spec as written and every file read.
@@ -257,7 +258,7 @@ class _Reader:
     def __init__(self, files):
         self.files = files
         self.problems: list = []
-        self.requirement_files: dict = {}  # relative path -> text, in the order pip reads them
+        self.requirement_files: dict = {}  # relative path -> lines, in the order pip reads them
         self.trees: dict = {}  # relative path of an included file -> the PipEntries it holds (includes in place)
         self.link_folders: dict = {}  # resolved --find-links folder -> (as written, Location), in the order met
         self.notes: list = []
@@ -343,21 +344,10 @@ class _Reader:
         for folder, where in tree.links:
             self.link_folders.setdefault(folder, (relative_to(folder, self.files.root), where))
         for relative, file in tree.files:
-            content = read_bytes(file)
-            self.files.record(file, sha256(content).digest())
-            self.requirement_files.setdefault(relative, _requirements_text(content, relative))
+            self.files.record(file, sha256(read_bytes(file)).digest())
+        for relative, lines in tree.written:
+            self.requirement_files.setdefault(relative, lines)
         return resolved
-
-
-def _requirements_text(content: bytes, relative: str) -> str:
-    """A requirements file's text as pip decodes it (UTF-8 or UTF-16 with a BOM, the BOM dropped), written
-    into the image as UTF-8; one that cannot be decoded has been reported by read_requirements."""
-    from envc.core.yaml_source import decode_text
-
-    try:
-        return decode_text(content, relative)
-    except SpecError:
-        return ""
 
 
 def python_generation(spec, lock):

@@ -211,7 +211,7 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
             return stages
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
-    files = [InlineFile(path=in_context(inputs, relative), lines=tuple(text.splitlines())) for relative, text in inputs.requirement_files]
+    files = [InlineFile(path=in_context(inputs, relative), lines=lines) for relative, lines in inputs.requirement_files]
     provided, files, arguments = _fit(inputs, files, arguments)
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
                  for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
@@ -229,31 +229,19 @@ def _size(words) -> int:
 
 def _fit(inputs: Inputs, files: list, arguments: list) -> tuple:
     """(stages providing files before the install, the files the install writes, its arguments), so that no
-    instruction passes INLINE_BUDGET: when the files would, the user's files inside the build context are
-    COPY'd and the others written a chunk at a time; arguments that still would go into a file too."""
+    instruction passes INLINE_BUDGET: when the files would, they are written a chunk at a time (not COPY'd:
+    the image gets a requirements file as pip reads it, not its text); arguments that still would go into a file too."""
     arguments_size = sum(_size(group) for group in arguments)
     if arguments_size + sum(_size(file.lines) for file in files) <= INLINE_BUDGET:
         return [], files, arguments
     stages = []
-    copied = dict(_copyable(inputs))
     for file in files:
-        if file.path in copied:
-            stages.append(Copy(sources=(copied[file.path],), target=file.path))
-        else:
-            stages += _chunks(file)
+        stages += _chunks(file)
     if arguments_size > INLINE_BUDGET:
         listed = InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.ARGUMENTS_FILE}", lines=tuple(" ".join(group) for group in arguments))
         stages += _chunks(listed)
         arguments = [("-r", listed.path)]
     return stages, [], arguments
-
-
-def _copyable(inputs: Inputs):
-    """(in-image path, COPY source) of each requirements file inside the build context."""
-    for relative, _ in inputs.requirement_files:
-        source = _context_relative(inputs, relative)
-        if source != ".." and not source.startswith("../"):
-            yield in_context(inputs, relative), source
 
 
 def _fit_one(file: InlineFile) -> tuple:

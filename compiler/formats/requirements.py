@@ -122,11 +122,15 @@ class RequirementsTree(Record):
 
     entries: every PipEntry of the file and of the files it includes, in pip's reading order.
     files: (posix path relative to the spec's folder, resolved path), in include order.
+    written: (that relative path, lines) per file: its requirements and options one per line, as pip reads them
+        (continuations joined, comments dropped, each option of an option line on its own, in its long form), which
+        is what the image gets: uv reads a file so written as pip reads the original (not `--pre --index-url URL`
+        on one line, a `\\` continuation before a marker, or `-rbase.txt`).
     links: (resolved folder, Location) of each local folder a --find-links line names (relative to its file).
     notes: warnings (what pip ignores, what the installer fetches itself).
     """
 
-    __slots__ = ("entries", "files", "problems", "links", "notes")
+    __slots__ = ("entries", "files", "written", "problems", "links", "notes")
 
 
 def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
@@ -142,18 +146,20 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
     try:
         text = read_text(path)  # UTF-8, or UTF-16 with a BOM, as pip decodes it
     except SpecError as exc:
-        return RequirementsTree(entries=(), files=tuple(files), problems=tuple(exc.diagnostics), links=(), notes=())
+        return RequirementsTree(entries=(), files=tuple(files), written=(), problems=tuple(exc.diagnostics), links=(), notes=())
     for number, raw in enumerate(text.splitlines(), 1):
         bad = unrepresentable(raw)
         if bad is not None:
             where = Location(display_name(path), number, raw.index(bad) + 1)
             problems.append(error(where, f"control character {bad!r}: a requirements file is written into the Dockerfile line by line; remove it"))
+    own, written = [], []
     for where, line in logical_lines(text, display_name(path)):
         for item in parse_line(line, where):
             if not isinstance(item, PipEntry):
                 (problems if item.severity == "error" else notes).append(item)
                 continue
             lines.append(item)
+            own.append(written_line(item))
             if item.kind == "find_links" and "://" not in item.value:
                 folder, problem = resolve(os.path.join(os.path.dirname(path), item.value), item.value, folder=True)
                 problems.extend([error(where, problem)] if problem else [])
@@ -172,11 +178,19 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 nested = read_requirements(target, root, chain + (path,))
                 lines.extend(nested.entries)
                 files.extend(f for f in nested.files if f not in files)
+                written.extend(nested.written)
                 problems.extend(nested.problems)
                 links.extend(nested.links)
                 notes.extend(nested.notes)
-    return RequirementsTree(entries=tuple(lines), files=tuple(files), problems=tuple(problems), links=tuple(links),
-                            notes=tuple(notes))
+    return RequirementsTree(entries=tuple(lines), files=tuple(files), written=((files[0][0], tuple(own)), *written),
+                            problems=tuple(problems), links=tuple(links), notes=tuple(notes))
+
+
+def written_line(entry: PipEntry) -> str:
+    """The line of a requirements file that pip and uv both read as entry."""
+    if entry.kind in ("requirement", "url", "flag"):
+        return entry.value
+    return f"{ENTRY_OPTIONS[entry.kind]} {entry.value}"
 
 
 def remote_include(where: Location):
