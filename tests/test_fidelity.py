@@ -58,11 +58,30 @@ def test_a_template_placeholder_is_named_as_one(text, named, tmp_path, capsys):
 def test_what_uv_cannot_install_makes_pip_the_installer_unless_uv_was_asked_for(tmp_path, capsys):
     files = {"requirements.txt": "-e git+https://github.com/org/repo@v1#egg=repo\nsix\n"}
     code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
-    assert code == 0 and "requirements.txt:1:1: warning: envc installs with pip here: uv has no way to install '-e git+" in err
+    assert code == 0 and "requirements.txt:1:1: warning: envc installs with pip here: uv cannot honour '-e git+" in err
     assert "/opt/envc/tools/bin/uv" not in out and "-m pip install" in out
     files["envc.yml"] = "name: x\npip:\n  requirements: [requirements.txt]\n  installer: uv\n"
     code, _, err = compile_in(tmp_path, files, "envc.yml", capsys)
-    assert code == 2 and "requirements.txt:1:1: error: uv has no way to install '-e git+" in err and "NAME @ git+" in err
+    assert code == 2 and "requirements.txt:1:1: error: uv cannot honour '-e git+" in err and "NAME @ git+" in err
+
+
+SIX_SHA = "sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+
+
+@pytest.mark.parametrize("files, where, what", [
+    ({"requirements.txt": "six==1.16.0 -C editable_mode=compat\n"}, "requirements.txt:1:1",
+     "'--config-settings' on a requirement line (uv reads only --hash there)"),
+    ({"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": "--index-url https://pypi.example/simple\nsix==1.16.0\n"},
+     "constraints.txt:1:1", "'--index-url https://pypi.example/simple' in a constraints file (uv reads only its requirements)"),
+    ({"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": f"six==1.16.0 --hash={SIX_SHA}\n"},
+     "constraints.txt:1:1", "hashes given only in a constraints file (pip checks them there)"),
+], ids=["config-settings", "index in constraints", "hashes in constraints"])
+def test_what_pip_honours_and_uv_ignores_or_fails_on_makes_pip_the_installer(files, where, what, tmp_path, capsys):
+    """uv 0.13.9 fails on `-C` after a requirement, ignores a constraints file's index (installing from PyPI),
+    and with --require-hashes wants the hashes on the requirements themselves."""
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and err.splitlines() == [f"{where}: warning: envc installs with pip here: uv cannot honour {what}"]
+    assert "/opt/envc/tools/bin/uv" not in out and "--require-hashes" not in out
 
 
 @pytest.mark.parametrize("python, installer", [("python=3.7", "pip"), ("python=3.6.13", "pip"), ("python==3.7.*", "pip"),

@@ -142,16 +142,19 @@ def _installer(spec, lock, pip_entries) -> tuple:
     if written == "pip" or not pip_entries:
         return spec.installer, [], []
     needs = [(entry.where, _uv_lacks(entry)) for entry in pip_entries if _uv_lacks(entry)]
+    hashed = [entry for entry in pip_entries if entry.line and entry.line.hashes]
+    if hashed and all(entry.constrains for entry in hashed):  # uv's --require-hashes would want them on the requirements
+        needs.append((hashed[0].where, "hashes given only in a constraints file (pip checks them there)"))
     old = python_generation(spec, lock) == "old"
     if written == "uv":
-        problems = [error(where, f"uv has no way to install {what}: set pip.installer: pip") for where, what in needs]
+        problems = [error(where, f"uv cannot honour {what}: set pip.installer: pip") for where, what in needs]
         if old:
             problems.append(error(spec.at(("pip", "installer")), "uv installs into Python 3.8 or later, and this environment's "
                                                                  "Python is older: set pip.installer: pip (or leave it out: envc then picks pip)"))
         return "uv", problems, []
     if needs:
         where, what = needs[0]
-        return "pip", [], [warning(where, f"envc installs with pip here: uv has no way to install {what}")]
+        return "pip", [], [warning(where, f"envc installs with pip here: uv cannot honour {what}")]
     return ("pip" if old else "uv"), [], []
 
 
@@ -179,6 +182,12 @@ def _uv_lacks(entry):
         return "'--prefer-binary'"
     if entry.kind == "editable":
         return f"'-e {entry.value}' (an editable VCS checkout; 'NAME @ {entry.value}' would do for uv)"
+    if entry.line and entry.line.options:
+        return f"'{entry.line.options[0][0]}' on a requirement line (uv reads only --hash there)"
+    if entry.constrains and entry.kind in ("index_url", "extra_index_url", "find_links", "trusted_host", "flag"):
+        from envc.formats.requirements import written_line
+
+        return f"'{written_line(entry)}' in a constraints file (uv reads only its requirements)"
     return None
 
 

@@ -35,10 +35,12 @@ class PipEntry(Record):
     value: the requirement line as written, the option's value, the flag, or the included file as written.
     where: its Location. line: the parsed RequirementLine (name, hashes) of a requirement or url.
     file: for include and constraint entries of a spec's lists, the envc.core.spec.FileRef they name.
+    constrains: read from a -c constraints file (or one it includes): pip honours its options and hashes there,
+        uv does not.
     """
 
-    __slots__ = ("kind", "value", "where", "line", "file")
-    _defaults = {"line": None, "file": None}
+    __slots__ = ("kind", "value", "where", "line", "file", "constrains")
+    _defaults = {"line": None, "file": None, "constrains": False}
 
 
 def strip_comment(line: str) -> str:
@@ -176,7 +178,8 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 problems.append(error(where, f"'{item.value}' includes itself through a -r/-c loop"))
             else:
                 nested = read_requirements(target, root, chain + (path,))
-                lines.extend(nested.entries)
+                constrains = item.kind == "constraint"
+                lines.extend(entry._replace(constrains=True) if constrains else entry for entry in nested.entries)
                 files.extend(f for f in nested.files if f not in files)
                 written.extend(nested.written)
                 problems.extend(nested.problems)
