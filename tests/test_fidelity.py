@@ -248,3 +248,31 @@ def test_an_included_file_that_is_not_utf8_is_a_located_error(tmp_path, capsys):
     (tmp_path / "inc.txt").write_bytes(b"six  # caf\xe9\n")
     code, out, err = compile_in(tmp_path, {}, "requirements.txt", capsys)
     assert (code, out, err.splitlines()) == (2, "", ["inc.txt:1:11: error: invalid UTF-8: save the file as UTF-8 text"])
+
+
+def test_an_included_file_is_written_where_its_line_names_it(tmp_path, capsys):
+    """A symlinked include is written at the name the -r gives, and `sub/../x` is written normalized: pip opens
+    both in the image; uv needs the folder `sub` to exist for the second."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base.txt").write_text("click\n")
+    (tmp_path / "base.txt").symlink_to("sub/base.txt")
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "-r base.txt\n-c lib/../sub/base.txt\nsix\n"}, "requirements.txt", capsys)
+    assert code == 0, err
+    written = {}
+    for command in dockerfile.parse_string(out):
+        words = shlex.split(command.value[0]) if command.cmd == "RUN" else []
+        while "printf" in words:
+            words = words[words.index("printf") + 2:]
+            target = words.index(">")
+            written[words[target + 1]] = words[:target]
+    assert written["/opt/envc/context/requirements.txt"] == ["-r base.txt", "-c sub/base.txt", "six"]
+    assert written["/opt/envc/context/base.txt"] == written["/opt/envc/context/sub/base.txt"] == ["click"]
+
+
+@pytest.mark.parametrize("line", ["-r /etc/hostname", "-c /etc/hostname", "--find-links /tmp"])
+def test_an_absolute_path_in_a_requirements_file_is_a_located_error(line, tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"six\n{line}\n"}, "requirements.txt", capsys)
+    value = line.split()[1]
+    assert (code, out, err.splitlines()) == (2, "", [f"requirements.txt:2:1: error: '{value}' is an absolute path, which the image "
+                                                     "does not have: write it relative to this file (envc writes what it names "
+                                                     "at that place in the image)"])

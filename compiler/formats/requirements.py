@@ -7,6 +7,7 @@ copied in), is a located error instead of a build failing twenty minutes later.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 
 from envc.common.diagnostics import Location, SpecError, error, warning
@@ -135,16 +136,17 @@ class RequirementsTree(Record):
     __slots__ = ("entries", "files", "written", "problems", "links", "notes")
 
 
-def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
+def read_requirements(path: str, root: str, chain=(), relative: str | None = None) -> RequirementsTree:
     """Parse a requirements file, following -r/-c includes (relative to the including file).
 
-    path and root (the spec's folder) are resolved paths; files are named by their path from root.
+    path and root (the spec's folder) are resolved paths; files are named by their path from root, an
+    included one by the path its -r names (not where a symlink leads), so it is written where pip looks.
     """
     from envc.common.paths import relative_to, resolve
     from envc.common.quoting import unrepresentable
     from envc.core.yaml_source import read_text
 
-    lines, files, problems, links, notes = [], [(relative_to(path, root), path)], [], [], []
+    lines, files, problems, links, notes = [], [(relative or relative_to(path, root), path)], [], [], []
     try:
         text = read_text(path)  # UTF-8, or UTF-16 with a BOM, as pip decodes it
     except SpecError as exc:
@@ -162,6 +164,10 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
                 continue
             lines.append(item)
             own.append(written_line(item))
+            if item.kind in ("find_links", "include", "constraint") and "://" not in item.value and os.path.isabs(item.value):
+                problems.append(error(where, f"'{item.value}' is an absolute path, which the image does not have: write it "
+                                             "relative to this file (envc writes what it names at that place in the image)"))
+                continue
             if item.kind == "find_links" and "://" not in item.value:
                 folder, problem = resolve(os.path.join(os.path.dirname(path), item.value), item.value, folder=True)
                 problems.extend([error(where, problem)] if problem else [])
@@ -177,7 +183,8 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
             elif target in chain + (path,):
                 problems.append(error(where, f"'{item.value}' includes itself through a -r/-c loop"))
             else:
-                nested = read_requirements(target, root, chain + (path,))
+                named = posixpath.normpath(posixpath.join(posixpath.dirname(files[0][0]), item.value))
+                nested = read_requirements(target, root, chain + (path,), named)
                 constrains = item.kind == "constraint"
                 lines.extend(entry._replace(constrains=True) if constrains else entry for entry in nested.entries)
                 files.extend(f for f in nested.files if f not in files)
@@ -190,9 +197,12 @@ def read_requirements(path: str, root: str, chain=()) -> RequirementsTree:
 
 
 def written_line(entry: PipEntry) -> str:
-    """The line of a requirements file that pip and uv both read as entry."""
+    """The line of a requirements file that pip and uv both read as entry (an included file's path normalized:
+    pip opens `sub/../base.txt` without `sub`, uv does not)."""
     if entry.kind in ("requirement", "url", "flag"):
         return entry.value
+    if entry.kind in ("include", "constraint") and "://" not in entry.value:
+        return f"{ENTRY_OPTIONS[entry.kind]} {posixpath.normpath(entry.value)}"
     return f"{ENTRY_OPTIONS[entry.kind]} {entry.value}"
 
 
