@@ -276,3 +276,18 @@ def test_an_absolute_path_in_a_requirements_file_is_a_located_error(line, tmp_pa
     assert (code, out, err.splitlines()) == (2, "", [f"requirements.txt:2:1: error: '{value}' is an absolute path, which the image "
                                                      "does not have: write it relative to this file (envc writes what it names "
                                                      "at that place in the image)"])
+
+
+@pytest.mark.parametrize("line", ["six-1.16.0-py2.py3-none-any.whl", "mypkg-1.0.tar.gz"])
+def test_a_bare_archive_name_is_a_local_path_as_pip_reads_it(line, tmp_path, capsys):
+    """pip installs `six-1.16.0-py2.py3-none-any.whl` from the file of that name (is_archive_file), not from PyPI."""
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"{line}\n"}, "requirements.txt", capsys)
+    assert (code, out) == (2, "") and f"requirements.txt:1:1: error: '{line}' is a local path" in err, err
+
+
+def test_a_file_url_is_kept_with_a_warning_that_the_image_must_hold_it(tmp_path, capsys):
+    files = {"requirements.txt": "--find-links file:///opt/wheels\nsix @ file:///opt/wheels/six-1.16.0-py2.py3-none-any.whl\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and "'--find-links file:///opt/wheels'" in out and "'six @ file:///opt/wheels/six-1.16.0-py2.py3-none-any.whl'" in out
+    assert [line.split(": warning: ")[0] for line in err.splitlines()] == ["requirements.txt:1:1", "requirements.txt:2:1"]
+    assert all("is read inside the image when it is built, not on this machine" in line for line in err.splitlines())

@@ -196,7 +196,7 @@ class RequirementLine(namedtuple("RequirementLine", "kind value name options has
 def parse_pip_line(text: str) -> RequirementLine:
     """A RequirementLine from one logical line (continuations joined, comment stripped), or SpecSyntaxError."""
     simple = SIMPLE_REQUIREMENT.fullmatch(text.strip())
-    if simple:
+    if simple and not simple["name"].lower().endswith(_ARCHIVE):  # `six-1.16.0-py3-none-any.whl` is a file to pip
         return RequirementLine("requirement", text.strip(), simple["name"])
     return parse_pip_line_with_grammar(text)
 
@@ -263,12 +263,13 @@ def _requirement_line(children, offset: int) -> RequirementLine:
 
 
 def _looks_like_path(text: str) -> bool:
-    """pip's rule (req_install._looks_like_path / is_archive_file), without touching the disk."""
+    """pip's rule (req_install._looks_like_path / is_archive_file) on Linux, where the image's pip runs (a
+    backslash is no separator there), without touching the disk."""
     word = text.split(";", 1)[0].split("[", 1)[0].strip()
     before_at = text.split("@", 1)[0]
     if "@" in text and not ("/" in before_at or before_at.startswith(".")):
         return False  # name @ url
-    return "/" in word or "\\" in word or word.startswith((".", "~")) or word.lower().endswith(_ARCHIVE)
+    return "/" in word or word.startswith((".", "~")) or word.lower().endswith(_ARCHIVE)
 
 
 def _url_name(url: str):

@@ -92,14 +92,24 @@ def parse_line(text: str, where: Location) -> list:
         return [error(where, f"'-e {line.value}' installs a local source tree, which envc does not copy into the image: install "
                              "a released package or a URL, or COPY the tree in a base Dockerfile")]
     if line.kind in ("requirement", "url"):
-        return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes]
+        return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes, *_in_the_image(line.value, where)]
     parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
     for name, value in line.options:
         if value is None:
             parsed.append(PipEntry(kind="flag", value=name, where=where))
         else:
             parsed.append(PipEntry(kind=OPTION_KINDS[name], value=value, where=where))
+            notes += _in_the_image(value, where)
     return parsed + notes
+
+
+def _in_the_image(value: str, where: Location) -> list:
+    """A warning for a file: URL: pip reads it in the image, where only what the base image holds is."""
+    url = value.split("@", 1)[1].strip() if "@" in value and "://" not in value.split("@", 1)[0] else value
+    if not url.lower().startswith("file:"):
+        return []
+    return [warning(where, f"'{url.split(';')[0].strip()}' is read inside the image when it is built, not on this machine: it "
+                           "must be there already (from the base image); envc copies only relative paths next to the file")]
 
 
 def _without_ignored_words(text: str) -> tuple:
