@@ -291,3 +291,12 @@ def test_a_file_url_is_kept_with_a_warning_that_the_image_must_hold_it(tmp_path,
     assert code == 0 and "'--find-links file:///opt/wheels'" in out and "'six @ file:///opt/wheels/six-1.16.0-py2.py3-none-any.whl'" in out
     assert [line.split(": warning: ")[0] for line in err.splitlines()] == ["requirements.txt:1:1", "requirements.txt:2:1"]
     assert all("is read inside the image when it is built, not on this machine" in line for line in err.splitlines())
+
+
+@pytest.mark.parametrize("line", ["six @ git+ssh://git@github.com/org/six.git@v1", "-e git+ssh://git@github.com/org/z.git#egg=z",
+                                  "y @ git+ssh://github.com/org/y.git"])
+def test_an_ssh_url_says_the_build_has_no_key_not_that_git_is_a_credential(line, tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"{line}\n"}, "requirements.txt", capsys)
+    assert (code, out, err.splitlines()) == (2, "", ["requirements.txt:1:1: error: an ssh:// URL needs an SSH key, which the image "
+                                                     "build does not have: write the https:// URL (a private repository's "
+                                                     "credentials go in a build secret: pip.netrc_secret)"])

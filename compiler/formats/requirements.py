@@ -73,7 +73,12 @@ def parse_line(text: str, where: Location) -> list:
     """PipEntries for one logical line (an option line may hold several), and Diagnostics: errors where
     pip or the build would fail, warnings where pip ignores part of the line. The grammar is
     grammar/pip_requirement_line.lark."""
-    if URL_CREDENTIALS.search(text):  # checked first, so no message below can echo the secret
+    found = URL_CREDENTIALS.search(text)
+    ssh = re.search(r"ssh://([^/@\s]*@)?", text)
+    if ssh and ":" not in (ssh.group(1) or ""):  # a user name alone (git@) is no secret: the missing key is the problem
+        return [error(where, "an ssh:// URL needs an SSH key, which the image build does not have: write the https:// URL "
+                             "(a private repository's credentials go in a build secret: pip.netrc_secret)")]
+    if found:  # checked first, so no message below can echo the secret
         return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
     placeholder = placeholder_problem(text)
     if placeholder:
