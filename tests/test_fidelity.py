@@ -300,3 +300,21 @@ def test_an_ssh_url_says_the_build_has_no_key_not_that_git_is_a_credential(line,
     assert (code, out, err.splitlines()) == (2, "", ["requirements.txt:1:1: error: an ssh:// URL needs an SSH key, which the image "
                                                      "build does not have: write the https:// URL (a private repository's "
                                                      "credentials go in a build secret: pip.netrc_secret)"])
+
+
+def test_a_quoted_path_with_a_space_is_read_and_written_as_pip_reads_it(tmp_path, capsys):
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.req_file import parse_requirements
+
+    files = {"requirements.txt": '-r "base reqs.txt"\nclick\n', "base reqs.txt": "six\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0, err
+    run = next(c for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "/opt/envc/context/requirements.txt" in c.value[0])
+    words = shlex.split(run.value[0])
+    written = words[words.index("%s\\n") + 1:words.index(">")]
+    assert written == ["-r 'base reqs.txt'", "click"] and "'/opt/envc/context/base reqs.txt'" in out
+    (tmp_path / "image").mkdir()  # pip reads the written file as it reads the original
+    (tmp_path / "image" / "requirements.txt").write_text("\n".join(written) + "\n")
+    (tmp_path / "image" / "base reqs.txt").write_text("six\n")
+    read = [r.requirement for r in parse_requirements(str(tmp_path / "image" / "requirements.txt"), session=PipSession())]
+    assert read == ["six", "click"]

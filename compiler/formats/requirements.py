@@ -124,16 +124,19 @@ def _without_ignored_words(text: str) -> tuple:
     if not text.startswith("-"):
         return text, []
     ignored, value_next = [], False
-    for word in re.finditer(r"\S+", text):
+    for word in re.finditer(r"""(?:'[^']*'|"[^"]*"|[^\s'"])+""", text):  # words as pip's shlex splits them
         if value_next:
             value_next = False
         elif word.group().startswith("-"):  # -rfile and --opt=value carry their value; unknown options are the grammar's
             value_next = option_takes_value(word.group()) is True
         else:
             ignored.append(word)
+    if not ignored:
+        return text, []
     for word in reversed(ignored):
         text = text[:word.start()] + text[word.end():]
     return " ".join(text.split()), [word.group() for word in ignored]
+
 
 class RequirementsTree(Record):
     """A requirements file and everything it pulls in: the entries, the files, the problems.
@@ -216,9 +219,12 @@ def written_line(entry: PipEntry) -> str:
     pip opens `sub/../base.txt` without `sub`, uv does not)."""
     if entry.kind in ("requirement", "url", "flag"):
         return entry.value
-    if entry.kind in ("include", "constraint") and "://" not in entry.value:
-        return f"{ENTRY_OPTIONS[entry.kind]} {posixpath.normpath(entry.value)}"
-    return f"{ENTRY_OPTIONS[entry.kind]} {entry.value}"
+    value = posixpath.normpath(entry.value) if entry.kind in ("include", "constraint") and "://" not in entry.value else entry.value
+    if any(c in value for c in " \t'\""):  # pip (shlex) and uv split an option's words as a shell does
+        from envc.common.quoting import shell_word
+
+        value = shell_word(value)
+    return f"{ENTRY_OPTIONS[entry.kind]} {value}"
 
 
 def remote_include(where: Location):
