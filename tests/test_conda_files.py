@@ -603,3 +603,16 @@ def test_a_dependency_mapping_other_than_pip_says_what_it_is(item, message, tmp_
     (tmp_path / "environment.yml").write_text(f"dependencies:\n  - python\n  - {item}\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
     assert (code, out, err.splitlines()) == (2, "", [f"environment.yml:3:5: error: {message}"])
+
+
+def test_variables_are_read_as_conda_reads_them_with_yaml_12(tmp_path, capsys):
+    """conda reads environment.yml with ruamel (YAML 1.2): `yes`, `on`, `12:30:00` and `1_000` are strings there,
+    booleans and numbers to PyYAML (YAML 1.1). What is not a string in YAML 1.2 either still needs quotes."""
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: yes\n  C: on\n  T: 12:30:00\n  N: 1_000\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0, err
+    assert [c for c in dockerfile.parse_string(out) if c.cmd == "ENV"][-1].value == ("B", "'yes'", "C", "'on'", "N", "'1_000'", "T", "'12:30:00'")
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: true\n  C: 3\n  E:\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 2 and [line.split(": error: ")[0] for line in err.splitlines()] == ["environment.yml:3:6", "environment.yml:4:6",
+                                                                                      "environment.yml:5:5"], err

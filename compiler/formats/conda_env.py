@@ -50,6 +50,10 @@ TRUE_NAMES = {
     "linux-ppc64": {"linux", "unix", "ppc64"},
     "linux-riscv64": {"linux", "unix", "riscv64"},
 }
+# What YAML 1.2's core schema reads as other than a string (conda reads environment.yml with ruamel, YAML 1.2):
+# a plain `yes`, `on`, `12:30:00` or `1_000`, which PyYAML (YAML 1.1) reads as a boolean or a number, is a string to conda.
+_YAML12_NOT_STRING = re.compile(r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+                                r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN")
 _SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
@@ -168,7 +172,8 @@ def _variables(doc: Document, moves: dict, notes: list):
         if upper != name:
             notes.append(warning(where, f"'{name}' is set as {upper}: conda upper-cases variable names"))
             moves[("variables", name)] = ("env", upper)
-        kept[upper] = value
+        raw = doc.raw_scalars.get(("variables", name))
+        kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not _YAML12_NOT_STRING.fullmatch(raw) else value
     if problems:
         raise SpecError(problems)
     return kept
