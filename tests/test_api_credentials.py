@@ -136,6 +136,7 @@ def test_build_local_logs_in_with_the_password_on_stdin_only(env, tmp_path, monk
     ("remove_pip_option", f"https://bob:{PASSWORD}@pypi.example/simple"),
     ("add_channel", f"https://conda.anaconda.org/t/{PASSWORD}/private"),  # conda's anaconda.org token
     ("add_conda_package", f"https://conda.anaconda.org/t/{PASSWORD}/private::privpkg"),
+    ("add_pip_package", f"privpkg @ https://acct.blob.core.windows.net/w/privpkg-1.0-py3-none-any.whl?sv=2022-11-02&sig={PASSWORD}"),
 ])
 def test_a_url_with_credentials_is_refused_when_set_without_echoing_it(env, call, value):
     deps = env.python.conda_dependencies

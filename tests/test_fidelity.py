@@ -318,3 +318,22 @@ def test_a_quoted_path_with_a_space_is_read_and_written_as_pip_reads_it(tmp_path
     (tmp_path / "image" / "base reqs.txt").write_text("six\n")
     read = [r.requirement for r in parse_requirements(str(tmp_path / "image" / "requirements.txt"), session=PipSession())]
     assert read == ["six", "click"]
+
+
+@pytest.mark.parametrize("files, spec, where", [
+    ({"requirements.txt": "pkg @ https://acct.blob.core.windows.net/w/pkg-1.0-py3-none-any.whl?sv=2022-11-02&sig=S3CRETSIG\n"},
+     "requirements.txt", "requirements.txt:1:1: error: a URL whose query holds a signature, token or key"),
+    ({"requirements.txt": "--extra-index-url https://pypi.example/simple?token=S3CRETSIG\nsix\n"},
+     "requirements.txt", "requirements.txt:1:1: error: a URL whose query holds a signature, token or key"),
+    ({"envc.yml": "name: x\npip:\n  index_url: https://pypi.example/simple?X-Amz-Signature=S3CRETSIG\n  packages: [six]\n"},
+     "envc.yml", "envc.yml:3:14: error: a token, key or signature in this URL's query would be written into the image"),
+], ids=["sas wheel", "index token", "spec index"])
+def test_a_secret_in_a_url_query_is_refused_and_never_echoed(files, spec, where, tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, files, spec, capsys)
+    assert (code, out) == (2, "") and err.startswith(where) and "S3CRETSIG" not in err, err
+
+
+def test_an_ordinary_query_is_kept(tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "six @ https://x.example/six-1.16.0-py2.py3-none-any.whl?v=1\n"},
+                                "requirements.txt", capsys)
+    assert code == 0 and "six-1.16.0-py2.py3-none-any.whl?v=1" in out, err

@@ -16,10 +16,14 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 
-__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "CONDA_TOKEN", "parse_matchspec", "parse_pip_line"]
+__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "URL_SECRET_PARAMETER", "CONDA_TOKEN", "parse_matchspec", "parse_pip_line"]
 
 # A URL's `user:password@` (or token@), which no file or command line envc writes may carry.
 URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
+# A URL's query parameter that is a secret by its name: an Azure SAS signature (`sig=`), S3 and GCS presigned URLs'
+# signatures, access tokens and keys.
+URL_SECRET_PARAMETER = re.compile(r"://\S*?[?&](?:sig|signature|token|access_token|api_key|apikey|key|password|"
+                                  r"X-Amz-Signature|X-Amz-Credential|X-Goog-Signature|X-Goog-Credential)=", re.I)
 # What conda also reads as a credential in a channel or package URL: an anaconda.org token, `/t/TOKEN`
 # (conda/common/url.py split_anaconda_token), which conda-lock --strip-auth removes too.
 CONDA_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*?/t/[A-Za-z0-9-]+")

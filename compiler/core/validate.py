@@ -160,7 +160,10 @@ def _nearest_x_error(schema_path: tuple):
 
 def _redacted(schema_path: tuple, value) -> bool:
     """Values that may hold credentials are never echoed, wherever they were typed."""
-    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(str(value)))
+    from envc.common.package_specs import URL_SECRET_PARAMETER
+
+    text = str(value)
+    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(text) or URL_SECRET_PARAMETER.search(text))
 
 
 def _generic(err) -> str:
