@@ -15,18 +15,12 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from functools import lru_cache
 
-__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "URL_SECRET_PARAMETER", "CONDA_TOKEN", "parse_matchspec", "parse_pip_line"]
+__all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "conda_token", "url_secret_parameter", "parse_matchspec", "parse_pip_line"]
 
 # A URL's `user:password@` (or token@), which no file or command line envc writes may carry.
 URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
-# A URL's query parameter that is a secret by its name: an Azure SAS signature (`sig=`), S3 and GCS presigned URLs'
-# signatures, access tokens and keys.
-URL_SECRET_PARAMETER = re.compile(r"://\S*?[?&](?:sig|signature|token|access_token|api_key|apikey|key|password|"
-                                  r"X-Amz-Signature|X-Amz-Credential|X-Goog-Signature|X-Goog-Credential)=", re.I)
-# What conda also reads as a credential in a channel or package URL: an anaconda.org token, `/t/TOKEN`
-# (conda/common/url.py split_anaconda_token), which conda-lock --strip-auth removes too.
-CONDA_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*?/t/[A-Za-z0-9-]+")
 
 
 class SpecSyntaxError(ValueError):
@@ -486,3 +480,22 @@ def _unexpected(text: str, pos: int) -> str:
     word = re.compile(_WORD).match(text, pos)
     shown = word.group(0) if word else text[pos]
     return f"unexpected '{shown}'" if "'" not in shown else f'unexpected "{shown}"'
+
+
+def url_secret_parameter(text: str):
+    """The match of a URL query parameter that is a secret by its name (an Azure SAS signature `sig=`, S3 and
+    GCS presigned signatures, tokens, keys), or None. Compiled on first use: the pattern costs start-up time."""
+    return _patterns()[0].search(text) if "?" in text else None
+
+
+def conda_token(text: str):
+    """The match of what conda also reads as a credential in a channel or package URL, an anaconda.org token
+    `/t/TOKEN` (conda/common/url.py split_anaconda_token, which conda-lock --strip-auth removes too), or None."""
+    return _patterns()[1].search(text) if "/t/" in text else None
+
+
+@lru_cache(maxsize=None)
+def _patterns():
+    return (re.compile(r"://\S*?[?&](?:sig|signature|token|access_token|api_?key|key|password|X-Amz-Signature|X-Amz-Credential|"
+                       r"X-Goog-Signature|X-Goog-Credential)=", re.I),
+            re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*?/t/[A-Za-z0-9-]+"))

@@ -160,10 +160,10 @@ def _nearest_x_error(schema_path: tuple):
 
 def _redacted(schema_path: tuple, value) -> bool:
     """Values that may hold credentials are never echoed, wherever they were typed."""
-    from envc.common.package_specs import URL_SECRET_PARAMETER
+    from envc.common.package_specs import url_secret_parameter
 
     text = str(value)
-    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(text) or URL_SECRET_PARAMETER.search(text))
+    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(text) or url_secret_parameter(text))
 
 
 def _generic(err) -> str:

@@ -14,7 +14,7 @@ import re
 from collections import namedtuple
 
 from envc.common.diagnostics import Location, SpecError, error, warning
-from envc.common.package_specs import CONDA_TOKEN, URL_CREDENTIALS
+from envc.common.package_specs import URL_CREDENTIALS, conda_token
 from envc.common.quoting import unrepresentable
 
 # Docker's Linux architectures (containerd's names, platforms/database.go normalizeArch) -> conda's subdir for
@@ -139,7 +139,7 @@ def _unwritable(text: str, credentials: str):
     found = URL_CREDENTIALS.search(text)
     if found:
         return found.start() + found.group().index("://") + 3, credentials
-    token = CONDA_TOKEN.search(text) if credentials is _CONDA_CREDENTIALS else None
+    token = conda_token(text) if credentials is _CONDA_CREDENTIALS else None
     if token:
         return token.end() - len(token.group().rpartition("/t/")[2]), _CONDA_TOKEN
     bad = unrepresentable(text)

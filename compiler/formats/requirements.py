@@ -11,7 +11,7 @@ import posixpath
 import re
 
 from envc.common.diagnostics import Location, SpecError, error, warning
-from envc.common.package_specs import URL_CREDENTIALS, URL_SECRET_PARAMETER, SpecSyntaxError, option_takes_value, parse_pip_line, placeholder_problem
+from envc.common.package_specs import URL_CREDENTIALS, SpecSyntaxError, option_takes_value, parse_pip_line, placeholder_problem, url_secret_parameter
 from envc.common.paths import stem
 from envc.common.records import Record
 from envc.core.document import Document, display_name, environment_name
@@ -80,7 +80,7 @@ def parse_line(text: str, where: Location) -> list:
                              "(a private repository's credentials go in a build secret: pip.netrc_secret)")]
     if found:  # checked first, so no message below can echo the secret
         return [error(where, "credentials in a URL would be written into the image: pass them as a build secret (pip.netrc_secret) instead")]
-    if URL_SECRET_PARAMETER.search(text):
+    if url_secret_parameter(text):
         return [error(where, "a URL whose query holds a signature, token or key (an Azure SAS, a presigned URL) would write it "
                              "into the image: serve the file from an index or URL readable without it, or with credentials in a "
                              "build secret (pip.netrc_secret)")]

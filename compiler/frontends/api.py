@@ -119,9 +119,9 @@ def _pip_key(spec: str) -> tuple:
 def _no_credentials(value: str, what: str) -> str:
     """value; ValueError, not echoing it, when it holds a URL with credentials (repr() and every saved file
     would carry them): `user:password@`, or in a conda value an anaconda.org token (/t/TOKEN)."""
-    from envc.common.package_specs import CONDA_TOKEN, URL_CREDENTIALS, URL_SECRET_PARAMETER
+    from envc.common.package_specs import URL_CREDENTIALS, conda_token, url_secret_parameter
 
-    if URL_CREDENTIALS.search(value) or URL_SECRET_PARAMETER.search(value) or (what.startswith("conda") and CONDA_TOKEN.search(value)):
+    if URL_CREDENTIALS.search(value) or url_secret_parameter(value) or (what.startswith("conda") and conda_token(value)):
         raise ValueError(f"the {what} has a URL with credentials, which would be written into the image and every "
                          "saved file: pass them to the build as a secret instead (for a pip index: pip.netrc_secret)")
     return value
