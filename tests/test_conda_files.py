@@ -616,3 +616,12 @@ def test_variables_are_read_as_conda_reads_them_with_yaml_12(tmp_path, capsys):
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
     assert code == 2 and [line.split(": error: ")[0] for line in err.splitlines()] == ["environment.yml:3:6", "environment.yml:4:6",
                                                                                       "environment.yml:5:5"], err
+
+
+def test_a_package_url_in_dependencies_says_how_to_write_it(tmp_path, capsys):
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - https://conda.anaconda.org/conda-forge/linux-64/zstd-1.5.5-hfc55251_0.conda\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert (code, out, err.splitlines()) == (2, "", [
+        "environment.yml:2:5: error: 'zstd-1.5.5-hfc55251_0.conda' is a package file's URL, which envc does not take in "
+        "dependencies: write it as a spec (channel::name=version=build), or list the URL in an explicit lock file (conda.lock) "
+        "as conda's @EXPLICIT does"])

@@ -190,7 +190,7 @@ class _Builder:
                 try:
                     packages.append(CondaPackage(text=item, spec=parse_matchspec(item), where=self.doc.at(at)))
                 except SpecSyntaxError as exc:
-                    placeholder = placeholder_problem(item)
+                    placeholder = placeholder_problem(item) or _package_url_problem(item)
                     self.problems.append(error(self.doc.at(at), placeholder) if placeholder else exc.at(self.doc.at(at)))
                 continue
             folder = os.path.dirname(self.doc.path) or "."  # a conda file's pip lines are relative to it
@@ -254,6 +254,15 @@ class _Builder:
         return Init(setup=self.file(("init", "setup")) if "setup" in init else None,
                     run=self.file(("init", "run")) if "run" in init else None,
                     command=tuple(init["command"]) if "command" in init else None)
+
+
+def _package_url_problem(text: str):
+    """The message for a package file's URL in a dependencies list (conda reads it as that exact build), or None."""
+    if "://" not in text or not text.split("#")[0].endswith((".conda", ".tar.bz2")):
+        return None
+    name = text.split("#")[0].rsplit("/", 1)[-1]
+    return (f"'{name}' is a package file's URL, which envc does not take in dependencies: write it as a spec "
+            "(channel::name=version=build), or list the URL in an explicit lock file (conda.lock) as conda's @EXPLICIT does")
 
 
 def _credential(reference):
