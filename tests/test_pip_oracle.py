@@ -189,6 +189,16 @@ def case_pre_conda_list(ix: Indexes) -> Case:
                 {"conda-pip-list.txt": req})
 
 
+def case_pip_only_forms(ix: Indexes) -> Case:
+    """Forms pip reads and uv 0.13.9 reads otherwise, as the user wrote them: a comment ending in `\\` (pip never
+    continues it), two options on one line (uv drops `--pre --index-url URL` and installs from PyPI), a `\\`
+    continuation before a marker and `-rFILE` (uv fails on both). envc writes the files as pip reads them."""
+    req = _lines("# the options follow \\", f"--pre --index-url {ix.url('pre')}", P + "pre \\", '    ; python_version >= "3"',
+                 "-rmore.txt")
+    return Case("pip-only-forms", {"requirements": ["requirements.txt"]}, ["-r", "requirements.txt"],
+                {"requirements.txt": req, "more.txt": _lines(P + "pre-dep")})
+
+
 def case_curated_minimal(ix: Indexes) -> Case:
     """The pip part of the curated minimal inference environment (issue 13), the only curated one whose pins
     install on the offline base's Python 3.11: its conda `pip:` list, run as conda runs it (see above)."""
@@ -297,6 +307,7 @@ CASES = {
     "index-choice-spec": case_index_choice_spec,
     "pre-file": case_pre_file,
     "pre-conda-list": case_pre_conda_list,
+    "pip-only-forms": case_pip_only_forms,
     **{f"find-links-{v}": case_find_links(v) for v in FIND_LINKS_VARIANTS},
     "constraints-extras-markers": case_constraints_extras_markers,
     "hashes": case_hashes,
@@ -700,6 +711,11 @@ def test_pre_in_requirements_file(lab, key, installer):
 
 @_params("pre-conda-list")
 def test_pre_in_conda_style_pip_list(lab, key, installer):
+    check(lab, key, installer)
+
+
+@_params("pip-only-forms")
+def test_forms_uv_reads_otherwise_install_what_pip_installs(lab, key, installer):
     check(lab, key, installer)
 
 
