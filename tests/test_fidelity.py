@@ -65,20 +65,17 @@ def test_what_uv_cannot_install_makes_pip_the_installer_unless_uv_was_asked_for(
     assert code == 2 and "requirements.txt:1:1: error: uv cannot honour '-e git+" in err and "NAME @ git+" in err
 
 
-SIX_SHA = "sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
-
-
 @pytest.mark.parametrize("files, where, what", [
     ({"requirements.txt": "six==1.16.0 -C editable_mode=compat\n"}, "requirements.txt:1:1",
      "'--config-settings' on a requirement line (uv reads only --hash there)"),
     ({"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": "--index-url https://pypi.example/simple\nsix==1.16.0\n"},
      "constraints.txt:1:1", "'--index-url https://pypi.example/simple' in a constraints file (uv reads only its requirements)"),
-    ({"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": f"six==1.16.0 --hash={SIX_SHA}\n"},
-     "constraints.txt:1:1", "hashes given only in a constraints file (pip checks them there)"),
-], ids=["config-settings", "index in constraints", "hashes in constraints"])
+    ({"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": "-r inner.txt\nsix==1.16.0\n", "inner.txt": "tqdm\n"},
+     "constraints.txt:1:1", "'-r inner.txt' in a constraints file (uv reads its -r files as constraints too)"),
+], ids=["config-settings", "index in constraints", "requirements file in constraints"])
 def test_what_pip_honours_and_uv_ignores_or_fails_on_makes_pip_the_installer(files, where, what, tmp_path, capsys):
     """uv 0.13.9 fails on `-C` after a requirement, ignores a constraints file's index (installing from PyPI),
-    and with --require-hashes wants the hashes on the requirements themselves."""
+    and reads a -r inside a constraints file as constraints, where pip installs its requirements."""
     code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
     assert code == 0 and err.splitlines() == [f"{where}: warning: envc installs with pip here: uv cannot honour {what}"]
     assert "/opt/envc/tools/bin/uv" not in out and "--require-hashes" not in out
@@ -327,7 +324,9 @@ def test_a_quoted_path_with_a_space_is_read_and_written_as_pip_reads_it(tmp_path
      "requirements.txt", "requirements.txt:1:1: error: a URL whose query holds a signature, token or key"),
     ({"envc.yml": "name: x\npip:\n  index_url: https://pypi.example/simple?X-Amz-Signature=S3CRETSIG\n  packages: [six]\n"},
      "envc.yml", "envc.yml:3:14: error: a token, key or signature in this URL's query would be written into the image"),
-], ids=["sas wheel", "index token", "spec index"])
+    ({"envc.yml": "name: x\npip:\n  extra_index_urls: [https://pypi.example/simple?ApiKey=S3CRETSIG]\n  packages: [six]\n"},
+     "envc.yml", "envc.yml:3:22: error: a token, key or signature in this URL's query would be written into the image"),
+], ids=["sas wheel", "index token", "spec index", "spec index, any case"])
 def test_a_secret_in_a_url_query_is_refused_and_never_echoed(files, spec, where, tmp_path, capsys):
     code, out, err = compile_in(tmp_path, files, spec, capsys)
     assert (code, out) == (2, "") and err.startswith(where) and "S3CRETSIG" not in err, err
@@ -337,3 +336,28 @@ def test_an_ordinary_query_is_kept(tmp_path, capsys):
     code, out, err = compile_in(tmp_path, {"requirements.txt": "six @ https://x.example/six-1.16.0-py2.py3-none-any.whl?v=1\n"},
                                 "requirements.txt", capsys)
     assert code == 0 and "six-1.16.0-py2.py3-none-any.whl?v=1" in out, err
+
+
+def test_a_requirements_file_inside_a_constraints_file_is_read_as_requirements_as_pip_reads_it(tmp_path, capsys):
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.req_file import parse_requirements
+
+    files = {"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": "-r inner.txt\nsix==1.16.0\n", "inner.txt": "tqdm\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and "> /opt/envc/context/inner.txt" in out, err
+    read = {r.requirement: r.constraint for r in parse_requirements(str(tmp_path / "requirements.txt"), session=PipSession())}
+    assert read == {"six==1.16.0": True, "tqdm": False, "six": False}
+
+
+def test_two_files_that_would_share_one_place_in_the_image_are_an_error(tmp_path, capsys):
+    """`link/../more.txt` through a symlinked folder is another file than `more.txt`: pip reads both."""
+    (tmp_path / "shared" / "deep").mkdir(parents=True)
+    (tmp_path / "shared" / "deep" / "base.txt").write_text("six\n-r ../more.txt\n")
+    (tmp_path / "shared" / "more.txt").write_text("attrs\n")
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "link").symlink_to("../shared/deep")
+    code, out, err = compile_in(tmp_path / "spec", {"requirements.txt": "-r link/base.txt\n-r more.txt\nrequests\n", "more.txt": "pytz\n"},
+                                "requirements.txt", capsys)
+    assert (code, out, err.splitlines()) == (2, "", ["requirements.txt:1:1: error: 'more.txt' names two files, ../shared/more.txt and "
+                                                     "more.txt (through a symlink): pip reads both, but the image has one place for "
+                                                     "them: rename one"])

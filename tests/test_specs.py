@@ -98,6 +98,7 @@ CONDA_ERRORS = [
     ("numpy>=", 7, "expected a version after '>='"),
     ("numpy>=1.0 <2", 11, "unexpected '<' at column 11: expected a build string or '['"),
     ("=1.2", 0, "unexpected '=' at column 0: expected a package name"),
+    ("numpy:1", 5, "unexpected ':' at column 5: expected '[', a version operator or a version"),
     ("name[version=", 13, "unexpected end at column 13: expected a value after 'version='"),
     ("numpy[version=1.0", 17, "expected"),
     ("numpy[version='>=1.0<']", 20, "unexpected '<' at column 20: expected ',', '|' or ')'"),

@@ -333,7 +333,7 @@ _DESCRIBE = {
     "CHANNEL": None, "NAME": "a package name", "OP": "a version operator", "VERSION": "a version",
     "BUILD": "a build string", "_BUILD_EQ": "'='", "COMMA": "','", "PIPE": "'|'", "LPAR": "'('", "RPAR": "')'",
     "LSQB": "'['", "RSQB": "']'", "KEY": "a key", "EQUALS": "'='", "QUOTED": "a value", "BARE": "a value",
-    "_SP": None, "$END": "the end",
+    "_SP": None, "_EMPTY_EQ": None, "$END": "the end",
     "LONG_VALUE_OPTION": "a pip option", "SHORT_VALUE_OPTION": "a pip option", "FLAG_OPTION": "a pip option",
     "URL": "a requirement", "REQUIREMENT": "a requirement", "SEMI": "';'", "MARKER": "a marker",
     "HASH_OPTION": "'--hash'", "LONG_REQ_OPTION": "'--config-settings' or '--global-option'",

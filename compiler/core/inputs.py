@@ -142,9 +142,6 @@ def _installer(spec, lock, pip_entries) -> tuple:
     if written == "pip" or not pip_entries:
         return spec.installer, [], []
     needs = [(entry.where, _uv_lacks(entry)) for entry in pip_entries if _uv_lacks(entry)]
-    hashed = [entry for entry in pip_entries if entry.line and entry.line.hashes]
-    if hashed and all(entry.constrains for entry in hashed):  # uv's --require-hashes would want them on the requirements
-        needs.append((hashed[0].where, "hashes given only in a constraints file (pip checks them there)"))
     old = python_generation(spec, lock) == "old"
     if written == "uv":
         problems = [error(where, f"uv cannot honour {what}: set pip.installer: pip") for where, what in needs]
@@ -184,10 +181,11 @@ def _uv_lacks(entry):
         return f"'-e {entry.value}' (an editable VCS checkout; 'NAME @ {entry.value}' would do for uv)"
     if entry.line and entry.line.options:
         return f"'{entry.line.options[0][0]}' on a requirement line (uv reads only --hash there)"
-    if entry.constrains and entry.kind in ("index_url", "extra_index_url", "find_links", "trusted_host", "flag"):
+    if entry.constrains and entry.kind in ("index_url", "extra_index_url", "find_links", "trusted_host", "flag", "include"):
         from envc.formats.requirements import written_line
 
-        return f"'{written_line(entry)}' in a constraints file (uv reads only its requirements)"
+        reads = "its -r files as constraints too" if entry.kind == "include" else "only its requirements"
+        return f"'{written_line(entry)}' in a constraints file (uv reads {reads})"
     return None
 
 
@@ -268,6 +266,7 @@ class _Reader:
         self.files = files
         self.problems: list = []
         self.requirement_files: dict = {}  # relative path -> lines, in the order pip reads them
+        self.written_from: dict = {}  # relative path -> the file read for it
         self.trees: dict = {}  # relative path of an included file -> the PipEntries it holds (includes in place)
         self.link_folders: dict = {}  # resolved --find-links folder -> (as written, Location), in the order met
         self.notes: list = []
@@ -354,6 +353,11 @@ class _Reader:
             self.link_folders.setdefault(folder, (relative_to(folder, self.files.root), where))
         for relative, file in tree.files:
             self.files.record(file, sha256(read_bytes(file)).digest())
+            other = self.written_from.setdefault(relative, file)
+            if other != file:  # a symlinked folder and '..': two files pip reads, one place in the image
+                self.problems.append(error(ref.where, f"'{relative}' names two files, {relative_to(other, self.files.root)} and "
+                                                      f"{relative_to(file, self.files.root)} (through a symlink): pip reads both, "
+                                                      "but the image has one place for them: rename one"))
         for relative, lines in tree.written:
             self.requirement_files.setdefault(relative, lines)
         return resolved

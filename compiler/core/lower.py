@@ -202,7 +202,7 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
         # conda-lock's own install: the locked pip packages, exactly (--no-deps), apart from what follows
         # (pip's hash checking would demand hashes of every other requirement in the same install).
         locked = InlineFile(path=f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}", lines=inputs.lock.pip_lines)
-        provided, files, lock_arguments = _fit(inputs, [locked], [("--no-deps",), ("-r", locked.path)])
+        provided, files, lock_arguments = _fit([locked], [("--no-deps",), ("-r", locked.path)])
         stages += provided
         stages.append(PipInstall(mounts=tuple(mounts), before=before, files=tuple(files), arguments=tuple(lock_arguments),
                                  installers=installers, cleanup=paths.CONTEXT_DIR))
@@ -212,7 +212,7 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
     files = [InlineFile(path=in_context(inputs, relative), lines=lines) for relative, lines in inputs.requirement_files]
-    provided, files, arguments = _fit(inputs, files, arguments)
+    provided, files, arguments = _fit(files, arguments)
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
                  for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
     stages += provided
@@ -227,7 +227,7 @@ def _size(words) -> int:
     return sum(len(word) + 4 * word.count("'") + 12 for word in words)
 
 
-def _fit(inputs: Inputs, files: list, arguments: list) -> tuple:
+def _fit(files: list, arguments: list) -> tuple:
     """(stages providing files before the install, the files the install writes, its arguments), so that no
     instruction passes INLINE_BUDGET: when the files would, they are written a chunk at a time (not COPY'd:
     the image gets a requirements file as pip reads it, not its text); arguments that still would go into a file too."""

@@ -14,7 +14,7 @@ import re
 from collections import namedtuple
 
 from envc.common.diagnostics import Location, SpecError, error, warning
-from envc.common.package_specs import URL_CREDENTIALS, conda_token
+from envc.common.package_specs import URL_CREDENTIALS, conda_token, url_secret_parameter
 from envc.common.quoting import unrepresentable
 
 # Docker's Linux architectures (containerd's names, platforms/database.go normalizeArch) -> conda's subdir for
@@ -22,7 +22,7 @@ from envc.common.quoting import unrepresentable
 # of arm's, only v6 and v7 have one. Any other platform (linux/mips64le, linux/arm/v5) has no conda packages.
 SUBDIRS = {"amd64": "linux-64", "arm64": "linux-aarch64", "ppc64le": "linux-ppc64le", "s390x": "linux-s390x",
            "riscv64": "linux-riscv64", "arm/v7": "linux-armv7l", "arm/v6": "linux-armv6l", "386": "linux-32", "ppc64": "linux-ppc64"}
-_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "arm": "arm/v7", "arm/7": "arm/v7",
+_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "i386": "386", "arm": "arm/v7", "arm/7": "arm/v7",
             "armhf": "arm/v7", "arm/6": "arm/v6", "armel": "arm/v6"}  # as containerd normalizes them
 PACKAGE_SUFFIXES = (".conda", ".tar.bz2")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")  # as Python's universal newlines, which conda reads the file with
@@ -32,15 +32,16 @@ _CONDA_CREDENTIALS = ("a URL with credentials would write them into the Dockerfi
                       "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
 _CONDA_TOKEN = ("an anaconda.org token (/t/TOKEN/) would be written into the Dockerfile: remove it (conda-lock "
                 "--strip-auth); envc passes conda no credentials, so the channel must be readable without them")
+_QUERY_SECRET = ("a URL whose query holds a signature, token or key would write it into the Dockerfile: lock from a "
+                 "channel or index readable without it (conda-lock --strip-auth cannot remove a query)")
 _PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile: remove `user:password@` (conda-lock "
                     "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
 
 
 def conda_platform(platform: str | None):
     """The conda subdir (linux-64, linux-aarch64, ...) of a base.platform (linux/amd64 when not given), read as
-    Docker reads it (any case, linux/aarch64 too, a bare architecture on Linux), or None when conda has none."""
-    text = (platform or "linux/amd64").lower()
-    system, _, arch = text.partition("/") if "/" in text else ("linux", "", text)
+    Docker reads it (linux/aarch64 and linux/arm64/v8 alike), or None when conda has none."""
+    system, _, arch = (platform or "linux/amd64").partition("/")  # the schema allows only os/arch[/variant]
     key = arch if arch.startswith("arm/") else arch.partition("/")[0]  # only arm's variant picks another subdir
     return SUBDIRS.get(_ALIASES.get(key, key)) if system == "linux" else None
 
@@ -134,14 +135,17 @@ def read_explicit(text: str, display: str) -> Lock:
 
 def _unwritable(text: str, credentials: str):
     """(offset, message) of what in a lock's line or value must not reach the Dockerfile, or None: a URL's
-    `user:password@` or, in a conda one, an anaconda.org token (first, so no message echoes the secret), or a
-    control character, which no Dockerfile line can carry."""
+    `user:password@`, in a conda one an anaconda.org token, or a secret query parameter (first, so no message
+    echoes the secret), or a control character, which no Dockerfile line can carry."""
     found = URL_CREDENTIALS.search(text)
     if found:
         return found.start() + found.group().index("://") + 3, credentials
     token = conda_token(text) if credentials is _CONDA_CREDENTIALS else None
     if token:
         return token.end() - len(token.group().rpartition("/t/")[2]), _CONDA_TOKEN
+    secret = url_secret_parameter(text)
+    if secret:
+        return secret.end() - len(re.split(r"[?&]", secret.group())[-1]), _QUERY_SECRET  # at the parameter's name
     bad = unrepresentable(text)
     if bad is not None:
         return text.index(bad), f"control character {bad!r}: a lock is written into the Dockerfile line by line; remove it"

@@ -158,11 +158,12 @@ class RequirementsTree(Record):
     __slots__ = ("entries", "files", "written", "problems", "links", "notes")
 
 
-def read_requirements(path: str, root: str, chain=(), relative: str | None = None) -> RequirementsTree:
+def read_requirements(path: str, root: str, chain=(), relative: str | None = None, constraint: bool = False) -> RequirementsTree:
     """Parse a requirements file, following -r/-c includes (relative to the including file).
 
     path and root (the spec's folder) are resolved paths; files are named by their path from root, an
     included one by the path its -r names (not where a symlink leads), so it is written where pip looks.
+    constraint: the file is read by a -c, so its entries constrain; as in pip, a -r inside it reads requirements.
     """
     from envc.common.paths import relative_to, resolve
     from envc.common.quoting import unrepresentable
@@ -184,7 +185,7 @@ def read_requirements(path: str, root: str, chain=(), relative: str | None = Non
             if not isinstance(item, PipEntry):
                 (problems if item.severity == "error" else notes).append(item)
                 continue
-            lines.append(item)
+            lines.append(item._replace(constrains=True) if constraint else item)
             own.append(written_line(item))
             if item.kind in ("find_links", "include", "constraint") and "://" not in item.value and os.path.isabs(item.value):
                 problems.append(error(where, f"'{item.value}' is an absolute path, which the image does not have: write it "
@@ -206,9 +207,8 @@ def read_requirements(path: str, root: str, chain=(), relative: str | None = Non
                 problems.append(error(where, f"'{item.value}' includes itself through a -r/-c loop"))
             else:
                 named = posixpath.normpath(posixpath.join(posixpath.dirname(files[0][0]), item.value))
-                nested = read_requirements(target, root, chain + (path,), named)
-                constrains = item.kind == "constraint"
-                lines.extend(entry._replace(constrains=True) if constrains else entry for entry in nested.entries)
+                nested = read_requirements(target, root, chain + (path,), named, item.kind == "constraint")
+                lines.extend(nested.entries)
                 files.extend(f for f in nested.files if f not in files)
                 written.extend(nested.written)
                 problems.extend(nested.problems)
