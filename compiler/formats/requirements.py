@@ -36,8 +36,8 @@ class PipEntry(Record):
     value: the requirement line as written, the option's value, the flag, or the included file as written.
     where: its Location. line: the parsed RequirementLine (name, hashes) of a requirement or url.
     file: for include and constraint entries of a spec's lists, the envc.core.spec.FileRef they name.
-    constrains: read from a -c constraints file (or one it includes): pip honours its options and hashes there,
-        uv does not.
+    constrains: read from a -c constraints file (or a -c inside one; a -r inside one reads requirements, as in
+        pip): pip honours its options there, uv does not.
     """
 
     __slots__ = ("kind", "value", "where", "line", "file", "constrains")
