@@ -8,7 +8,6 @@ translates jsonschema's errors into located, actionable messages. Schemas carry 
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 
 from envc.common.diagnostics import Diagnostic, SpecError, closest, did_you_mean, error
@@ -16,7 +15,6 @@ from envc.common.schema import matches, resolve, schema
 from envc.core.document import Document
 
 REDACTED_KEYS = ("index_url", "extra_index_urls", "registry")  # never echo values that may hold credentials
-_CREDENTIAL_URL = re.compile(r"://[^/\s]*@|://\S*/t/[A-Za-z0-9-]")  # user:password@, or conda's anaconda.org token
 
 
 @lru_cache(maxsize=None)
@@ -160,10 +158,10 @@ def _nearest_x_error(schema_path: tuple):
 
 def _redacted(schema_path: tuple, value) -> bool:
     """Values that may hold credentials are never echoed, wherever they were typed."""
-    from envc.common.package_specs import url_secret_parameter
+    from envc.common.package_specs import URL_CREDENTIALS, conda_token, url_secret_parameter
 
     text = str(value)
-    return any(key in schema_path for key in REDACTED_KEYS) or bool(_CREDENTIAL_URL.search(text) or url_secret_parameter(text))
+    return any(key in schema_path for key in REDACTED_KEYS) or bool(URL_CREDENTIALS.search(text) or conda_token(text) or url_secret_parameter(text))
 
 
 def _generic(err) -> str:

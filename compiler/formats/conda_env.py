@@ -52,8 +52,8 @@ TRUE_NAMES = {
 }
 # What YAML 1.2's core schema reads as other than a string (conda reads environment.yml with ruamel, YAML 1.2):
 # a plain `yes`, `on`, `12:30:00` or `1_000`, which PyYAML (YAML 1.1) reads as a boolean or a number, is a string to conda.
-_YAML12_NOT_STRING = re.compile(r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
-                                r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN")
+_YAML12_NOT_STRING = (r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+                      r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN")  # compiled when used (re caches it)
 _SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
@@ -173,7 +173,7 @@ def _variables(doc: Document, moves: dict, notes: list):
             notes.append(warning(where, f"'{name}' is set as {upper}: conda upper-cases variable names"))
             moves[("variables", name)] = ("env", upper)
         raw = doc.raw_scalars.get(("variables", name))
-        kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not _YAML12_NOT_STRING.fullmatch(raw) else value
+        kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not re.fullmatch(_YAML12_NOT_STRING, raw) else value
     if problems:
         raise SpecError(problems)
     return kept

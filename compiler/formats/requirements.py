@@ -74,7 +74,7 @@ def parse_line(text: str, where: Location) -> list:
     pip or the build would fail, warnings where pip ignores part of the line. The grammar is
     grammar/pip_requirement_line.lark."""
     found = URL_CREDENTIALS.search(text)
-    ssh = re.search(r"ssh://([^/@\s]*@)?", text)
+    ssh = re.search(r"ssh://([^/@\s]*@)?", text) if "ssh://" in text else None
     if ssh and ":" not in (ssh.group(1) or ""):  # a user name alone (git@) is no secret: the missing key is the problem
         return [error(where, "an ssh:// URL needs an SSH key, which the image build does not have: write the https:// URL "
                              "(a private repository's credentials go in a build secret: pip.netrc_secret)")]
