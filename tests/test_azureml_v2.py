@@ -31,6 +31,25 @@ def test_image_conda_file_tags_and_version(tmp_path, capsys):
     assert "cuda='11.10'" in out and "flag='true'" in out and "org.opencontainers.image.version='1.10'" in out
 
 
+def test_an_inline_conda_file_is_read_as_the_conda_file_it_is(tmp_path, capsys):
+    """azure-ai-ml takes the conda file itself as a mapping (conda_file: {channels: ..., dependencies: ...}):
+    it compiles to the same install steps as that mapping in a file of its own, with conda's rules and
+    locations in the v2 file."""
+    conda = ("  channels: [conda-forge, defaults]\n  dependencies:\n    - python=3.10\n    - pillow\n    - pip\n"
+             "    - pip: [requests==2.31.0]\n  variables: {tf_log: '1'}\n")
+    write(tmp_path, {"inline/env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\nconda_file:\n" + conda,
+                     "file/env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\nconda_file: conda.yml\n",
+                     "file/conda.yml": "".join(line[2:] + "\n" for line in conda.splitlines())})
+    inline_code, inline, inline_err = compile_in(tmp_path / "inline", capsys)
+    file_code, from_file, _ = compile_in(tmp_path / "file", capsys)
+    assert inline_code == file_code == 0, inline_err
+    assert inline.splitlines()[3:] == from_file.splitlines()[3:]  # all but the header's spec hash
+    assert "env.yml:11:15: warning: 'tf_log' is set as TF_LOG" in inline_err
+    write(tmp_path, {"inline/env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\nconda_file:\n" + conda.replace("requests==2.31.0", "requests==")})
+    code, _, err = compile_in(tmp_path / "inline", capsys)
+    assert code == 2 and "env.yml:10:23: error: unexpected end: expected a version after '=='" in err, err
+
+
 def test_inference_config_is_ignored_with_a_warning(tmp_path, capsys):
     write(tmp_path, {"env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\ninference_config:\n  liveness_route: {port: 5001, path: /}\n"})
     code, out, err = compile_in(tmp_path, capsys)

@@ -32,9 +32,10 @@ AZUREML_V1_DOCKER_KEYS = {"enabled", "baseImage", "baseDockerfile", "buildContex
                           "baseImageRegistry", "platform"}
 
 
-def from_azureml_v2(doc: Document) -> Document:
-    """An Azure ML CLI v2 environment YAML: image, or a build context with its Dockerfile; conda_file;
-    tags and version become image labels (as written: `cuda: 11.10` stays "11.10")."""
+def from_azureml_v2(doc: Document, text: str | None = None) -> Document:
+    """An Azure ML CLI v2 environment YAML: image, or a build context with its Dockerfile; conda_file (a path,
+    or the conda file itself as a mapping, which azure-ai-ml accepts too); tags and version become image
+    labels (as written: `cuda: 11.10` stays "11.10"). text: the file's text, for an inline conda file's selectors."""
     data, notes = doc.data, []
     problems = _shape_problems(doc, {("name",): str})
     for key in data:
@@ -55,10 +56,12 @@ def from_azureml_v2(doc: Document) -> Document:
     labels = {key: _as_written(doc, ("tags", key)) for key in data.get("tags") or {}} if isinstance(data.get("tags"), dict) else {}
     if "tags" in data and not isinstance(data["tags"], dict):
         problems.append(error(doc.at(("tags",)), "expected a mapping of tag names to values"))
+    inline = _inline_conda(doc, text) if isinstance(data.get("conda_file"), dict) else None
     if problems:
         raise SpecError(problems)
     result = {"name": environment_name(data.get("name"), stem(doc.path))}
-    moves = {("name",): ("name",), ("tags",): ("labels",), ("image",): ("base", "image"), ("conda_file",): ("conda", "file")}
+    moves = {("name",): ("name",), ("tags",): ("labels",), ("image",): ("base", "image"),
+             ("conda_file",): ("conda",) if inline else ("conda", "file")}
     if "description" in data:
         result["description"] = data["description"]
         moves[("description",)] = ("description",)
@@ -70,14 +73,31 @@ def from_azureml_v2(doc: Document) -> Document:
                           "context": context}
         moves.update({("build", "path"): ("base", "context"), ("build", "dockerfile_path"): ("base", "dockerfile"),
                       ("build",): ("base", "dockerfile")})
-    if "conda_file" in data:
+    if inline:
+        result.update({key: inline.data[key] for key in ("conda", "env") if key in inline.data})
+    elif "conda_file" in data:
         result["conda"] = {"file": data["conda_file"]}
     if "version" in data:
         labels[VERSION_LABEL] = _as_written(doc, ("version",))
         moves[("version",)] = ("labels", VERSION_LABEL)
     if labels:
         result["labels"] = labels
-    return remap(doc, result, moves, tuple(notes))
+    moved = remap(doc, result, moves, tuple(notes))
+    if not inline:
+        return moved
+    located = lambda table, inner: {**table, **{path: at for path, at in inner.items() if path[:1] in (("conda",), ("env",))}}  # noqa: E731
+    return moved._replace(locations=located(moved.locations, inline.locations),
+                          key_locations=located(moved.key_locations, inline.key_locations),
+                          raw_scalars=located(moved.raw_scalars, inline.raw_scalars), notes=moved.notes + inline.notes)
+
+
+def _inline_conda(doc: Document, text: str | None) -> Document:
+    """The `conda_file:` mapping read as the conda file it is, with conda's rules (variables, selectors, pip:)."""
+    from envc.formats.conda_env import from_conda
+
+    inner = lambda table: {path[1:]: at for path, at in table.items() if path[:1] == ("conda_file",)}  # noqa: E731
+    sub = Document(doc.data["conda_file"], doc.path, inner(doc.locations), inner(doc.key_locations), inner(doc.raw_scalars))
+    return from_conda(sub, text=text)
 
 
 def from_azureml_v1(doc: Document) -> Document:

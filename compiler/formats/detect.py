@@ -77,7 +77,7 @@ def _from_yaml(path: str, text: str, doc: Document, stdin: bool = False) -> Docu
     if kind == "azureml-v2":
         from envc.formats.azureml import from_azureml_v2
 
-        return from_azureml_v2(doc)
+        return from_azureml_v2(doc, text)
     if kind == "mlflow":
         from envc.formats.mlflow import from_mlflow_python_env
 
