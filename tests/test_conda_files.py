@@ -405,6 +405,18 @@ def test_a_conda_lock_yml_pip_package_that_cannot_be_written_is_a_located_error(
     assert "internal error" not in err
 
 
+def test_a_pip_package_locked_from_git_says_why_and_what_to_do_instead(tmp_path, capsys):
+    """conda-lock renders a url-sourced pip package (mamba's test-env-lock-pip-git-https.yaml) as `name @ git+https://…`,
+    unhashed: it cannot join envc's hash-checked install, and the message says so rather than asking for what is there."""
+    git = "git+https://github.com/dateutil/dateutil@9eaa5de584f9f374c6e4943069925cc53522ad61"
+    text = UNIFIED.read_text().replace(f"  url: {SIX}\n", f"  url: {git}\n  source: {{type: url, url: '{git}'}}\n", 1)
+    code, out, err = compile_lock(tmp_path, capsys, "conda-lock.yml", text)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == ["conda-lock.yml:39:8: error: 'six' is locked from git+https, which conda-lock installs unhashed; "
+                                "envc installs a lock's pip packages hash-checked, which cannot include it: list it in "
+                                "pip.packages instead (name @ url, the commit in the url pins it)"]
+
+
 def test_a_control_character_in_a_conda_lock_yml_conda_url_is_a_located_error(tmp_path, capsys):
     pip = "https://conda.anaconda.org/conda-forge/noarch/pip-23.3.1-pyhd8ed1ab_0.conda"
     text = UNIFIED.read_text().replace(f"  url: {pip}\n", f'  url: "{pip}\\t\\r"\n')

@@ -286,6 +286,12 @@ def _locked_line(package: dict, at, problems: list):
     """The explicit-list line of a conda-lock.yml conda package, or the requirement line of a pip one, or None
     with the problem appended; at(*keys) locates the package's values. Every value written is checked."""
     url, hashes, manager = package.get("url"), package.get("hash") or {}, package.get("manager")
+    source = package.get("source") if isinstance(package.get("source"), dict) else {}
+    if manager == "pip" and source.get("type") == "url" and isinstance(url, str) and not url.startswith("https://"):
+        problems.append(error(at("url"), f"'{package.get('name')}' is locked from {url.split(':', 1)[0]}, which conda-lock installs "
+                                         "unhashed; envc installs a lock's pip packages hash-checked, which cannot include it: "
+                                         "list it in pip.packages instead (name @ url, the commit in the url pins it)"))
+        return None
     if not isinstance(url, str) or not isinstance(hashes, dict) or not url.startswith("https://"):
         problems.append(error(at(), "a locked package needs an https url and a hash"))
         return None
