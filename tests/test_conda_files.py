@@ -623,16 +623,22 @@ def test_a_dependency_mapping_other_than_pip_says_what_it_is(item, message, tmp_
 
 
 def test_variables_are_read_as_conda_reads_them_with_yaml_12(tmp_path, capsys):
-    """conda reads environment.yml with ruamel (YAML 1.2): `yes`, `on`, `12:30:00` and `1_000` are strings there,
-    booleans and numbers to PyYAML (YAML 1.1). What is not a string in YAML 1.2 either still needs quotes."""
-    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: yes\n  C: on\n  T: 12:30:00\n  N: 1_000\n")
+    """conda reads environment.yml with ruamel (YAML 1.2): `yes`, `on` and `12:30:00` are strings there, booleans and
+    numbers to PyYAML (YAML 1.1); `0o17`, `1e3` and `1_000` are numbers there (15, 1000.0, 1000: ruamel 0.19.1 read
+    them so), strings to PyYAML but `1_000`. What is not a string in YAML 1.2 needs quotes; quoted or tagged, it is text."""
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: yes\n  C: on\n  T: 12:30:00\n"
+                                              "  Q: '1e3'\n  S: !!str 0o17\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
     assert code == 0, err
-    assert [c for c in dockerfile.parse_string(out) if c.cmd == "ENV"][-1].value == ("B", "'yes'", "C", "'on'", "N", "'1_000'", "T", "'12:30:00'")
-    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: true\n  C: 3\n  E:\n")
+    assert [c for c in dockerfile.parse_string(out) if c.cmd == "ENV"][-1].value == (
+        "B", "'yes'", "C", "'on'", "Q", "'1e3'", "S", "'0o17'", "T", "'12:30:00'")
+    (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: true\n  C: 3\n  E:\n"
+                                              "  N: 1_000\n  O: 0o17\n  F: 1e3\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
-    assert code == 2 and [line.split(": error: ")[0] for line in err.splitlines()] == ["environment.yml:3:6", "environment.yml:4:6",
-                                                                                      "environment.yml:5:5"], err
+    assert code == 2 and [line.split(": error: ")[0] for line in err.splitlines()] == [
+        "environment.yml:3:6", "environment.yml:4:6", "environment.yml:5:5", "environment.yml:6:6", "environment.yml:7:6",
+        "environment.yml:8:6"], err
+    assert "environment.yml:8:6: error: '1e3' is a number to conda, which reads the file as YAML 1.2: quote it (\"1e3\")" in err
 
 
 def test_a_package_url_in_dependencies_says_how_to_write_it(tmp_path, capsys):

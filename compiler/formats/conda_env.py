@@ -50,10 +50,13 @@ TRUE_NAMES = {
     "linux-ppc64": {"linux", "unix", "ppc64"},
     "linux-riscv64": {"linux", "unix", "riscv64"},
 }
-# What YAML 1.2's core schema reads as other than a string (conda reads environment.yml with ruamel, YAML 1.2):
-# a plain `yes`, `on`, `12:30:00` or `1_000`, which PyYAML (YAML 1.1) reads as a boolean or a number, is a string to conda.
-_YAML12_NOT_STRING = (r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
-                      r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN")  # compiled when used (re caches it)
+# What conda's YAML 1.2 reader (ruamel.yaml, resolver.py's (1, 2) implicit resolvers) reads as other than a string:
+# a plain `yes`, `on` or `12:30:00`, which PyYAML (YAML 1.1) reads as a boolean or a number, is a string to conda;
+# a plain `0o17` or `1e3`, which PyYAML reads as strings, are numbers to conda (and `1_000` to both).
+_YAML12_NOT_STRING = (r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+                      r"|[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+"
+                      r"|[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+                      r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")  # compiled when used (re caches it)
 _SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
@@ -111,8 +114,12 @@ def from_conda(doc: Document, platform: str | None = "linux-64", text: str | Non
     data = {"name": environment_name(doc.data.get("name"), stem(doc.path)), "conda": conda}
     moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
     if "variables" in doc.data:
-        data["env"] = _variables(doc, moves, notes)
+        numbers = []  # reported with the rest (a schema error elsewhere) rather than alone
+        data["env"] = _variables(doc, moves, notes, text, numbers)
         moves[("variables",)] = ("env",)
+        if numbers:
+            moved = remap(doc, data, moves, tuple(sorted(notes)))
+            return moved._replace(errors=moved.errors + tuple(numbers))
     return remap(doc, data, moves, tuple(sorted(notes)))
 
 
@@ -148,10 +155,11 @@ def _not_an_installer(key) -> str:
             "packages as plain items of dependencies and pip packages in a pip: list: move these there")
 
 
-def _variables(doc: Document, moves: dict, notes: list):
+def _variables(doc: Document, moves: dict, notes: list, text: str | None, numbers: list):
     """`variables:` as conda sets them when the environment is activated: names upper-cased (conda's
     envvars_force_uppercase, on by default; micromamba too), PATH left out (conda's RESERVED_ENV_VARS: it
-    would replace the image's PATH, `$PATH` never expanded). Two names that are one upper-cased is an error."""
+    would replace the image's PATH, `$PATH` never expanded). Two names that are one upper-cased is an error; a
+    value PyYAML reads as a string and conda as a number is appended to numbers."""
     variables = doc.data["variables"]
     if not isinstance(variables, dict):
         return variables
@@ -173,10 +181,28 @@ def _variables(doc: Document, moves: dict, notes: list):
             notes.append(warning(where, f"'{name}' is set as {upper}: conda upper-cases variable names"))
             moves[("variables", name)] = ("env", upper)
         raw = doc.raw_scalars.get(("variables", name))
+        if isinstance(value, str) and re.fullmatch(_YAML12_NOT_STRING, value) and _plain(doc, ("variables", name), text):
+            numbers.append(error(doc.at(("variables", name)), f"'{value}' is a number to conda, which reads the file as YAML "
+                                                               f"1.2: quote it (\"{value}\") to keep it exactly as written"))
+            continue
         kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not re.fullmatch(_YAML12_NOT_STRING, raw) else value
     if problems:
         raise SpecError(problems)
     return kept
+
+
+def _plain(doc: Document, path, text: str | None) -> bool:
+    """Whether the value at path is written unquoted and untagged: only such a scalar can be a number in YAML.
+    (A quoted string is located at its first character, after the quote.)"""
+    if text is None:
+        from envc.core.yaml_source import read_text
+
+        text = read_text(doc.path)
+    where = doc.at(path)
+    lines = _LINE_BREAK.split(text)
+    line = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
+    at, before = line[where.col - 1:where.col], line[where.col - 2:where.col - 1] if where.col > 1 else ""
+    return bool(at) and at not in "'\"!|>" and before not in ("'", '"')
 
 
 def _apply_selectors(doc: Document, platform: str, text, notes: list) -> Document:
