@@ -22,8 +22,15 @@ def from_mlflow_python_env(doc: Document) -> Document:
     lists = {}
     for key in ("build_dependencies", "dependencies"):
         value = doc.data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list):
             problems.append(error(doc.at((key,)), "expected a list of strings (pip requirement lines)"))
+        for i, item in enumerate(value if isinstance(value, list) else []):
+            if isinstance(item, dict) and "pip" in item:
+                problems.append(error(doc.at((key, i)), "conda's `pip:` list is not read in a python_env file (MLflow joins "
+                                                        "the lines of dependencies into a requirements file): list the pip "
+                                                        "lines directly under " + key))
+            elif not isinstance(item, str):
+                problems.append(error(doc.at((key, i)), "expected a pip requirement line (a string)"))
         lists[key] = value if isinstance(value, list) else []
     if problems:
         raise SpecError(problems)
