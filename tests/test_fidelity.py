@@ -2,6 +2,8 @@
 (what reaches the installer, and how). tests/test_pip_oracle.py builds images and compares what
 they hold with pip's own resolution."""
 import shlex
+import subprocess
+import sys
 
 import dockerfile
 import pytest
@@ -361,3 +363,27 @@ def test_two_files_that_would_share_one_place_in_the_image_are_an_error(tmp_path
     assert (code, out, err.splitlines()) == (2, "", ["requirements.txt:1:1: error: 'more.txt' names two files, ../shared/more.txt and "
                                                      "more.txt (through a symlink): pip reads both, but the image has one place for "
                                                      "them: rename one"])
+
+
+SIX_WHEEL_SHA256 = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"  # six-1.16.0-py2.py3-none-any.whl
+
+
+@pytest.mark.parametrize("unhashed", ["pip", "requests==2.31.0"])
+def test_an_unhashed_requirement_in_a_hash_checked_install_is_an_error_where_pip_fails_too(unhashed, tmp_path, capsys):
+    """mlflow's examples/supply_chain_security/python_env.yaml: build_dependencies [pip] beside `--require-hashes -r
+    requirements.txt`. envc installs both lists in one install, which hash-checking mode covers whole: pip (run here,
+    against PyPI) refuses it, so envc says so at compile time, where the requirement is, instead of at build time."""
+    files = {"python_env.yaml": f'python: "3.11"\nbuild_dependencies:\n  - {unhashed}\ndependencies:\n  - --require-hashes\n'
+                                "  - -r requirements.txt\n",
+             "requirements.txt": f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\n"}
+    code, out, err = compile_in(tmp_path, files, "python_env.yaml", capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"python_env.yaml:3:5: error: '{unhashed}' has no --hash, but the install is in hash-checking mode "
+                                "(--require-hashes at python_env.yaml:5:5), where pip and uv refuse a requirement without one: "
+                                "pin it with == and add its --hash (`pip-compile --generate-hashes` writes them)"]
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--only-binary=:all:", "--target", str(tmp_path / "t"),
+                          unhashed, "--require-hashes", "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True)
+    assert pip.returncode != 0 and "--require-hashes mode" in pip.stderr, pip.stderr
+    files["python_env.yaml"] = files["python_env.yaml"].replace(f"  - {unhashed}\n", "  []\n").replace(":\n  []", ": []")
+    code, out, err = compile_in(tmp_path, files, "python_env.yaml", capsys)
+    assert code == 0, err

@@ -103,6 +103,7 @@ def gather(spec) -> Inputs:
     channels = _channel_notes(resolved, base_dockerfile)
     problems = files.problems + reader.problems + installer_problems + [d for d in channels if d.severity == "error"]
     problems += _lock_problems(resolved, lock, pip_entries, base_dockerfile)
+    problems += _unhashed_in_hash_mode(pip_entries)
     if problems:
         raise SpecError(problems)
     anchor = _anchor(files)
@@ -169,6 +170,22 @@ def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
                                   "conda 24.9): write #<md5> (`conda list --explicit --md5`), or use a base without conda")
                      for where in lock.sha256]
     return problems
+
+
+def _unhashed_in_hash_mode(pip_entries) -> list:
+    """Requirements without --hash in an install that one --hash or --require-hashes puts in hash-checking mode,
+    where pip (HashMissing) and uv (--require-hashes) refuse any requirement without one: the build would fail.
+    Constraints and conda-lock's own install (envc gives it a step of its own) are not checked."""
+    checked = [entry for entry in pip_entries if entry.line is not None and not entry.constrains]
+    mode = next((entry for entry in pip_entries if entry.kind == "flag" and entry.value == "--require-hashes"
+                 and not entry.constrains), None) or next((entry for entry in checked if entry.line.hashes), None)
+    if mode is None:
+        return []
+    why = f"{'--require-hashes' if mode.kind == 'flag' else '--hash'} at {mode.where}"
+    return [error(entry.where, f"'{entry.value}' has no --hash, but the install is in hash-checking mode ({why}), where "
+                               "pip and uv refuse a requirement without one: pin it with == and add its --hash "
+                               "(`pip-compile --generate-hashes` writes them)")
+            for entry in checked if entry.kind == "requirement" and not entry.line.hashes and "@" not in entry.value]
 
 
 def _uv_lacks(entry):
