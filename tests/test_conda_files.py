@@ -462,6 +462,26 @@ def test_a_lock_on_a_platform_without_a_conda_subdir_is_an_error_at_base_platfor
                                 f"packages are built for {SUBDIR_LIST} only; build the image for one of those"]
 
 
+@pytest.mark.parametrize("platform, subdir, error_col", [
+    ("linux/amd64", "linux-64", None), ("linux/amd64", "noarch", None), ("linux/arm64", "linux-aarch64", None),
+    ("linux/amd64", "osx-64", 40), ("linux/arm64", "linux-64", 40), ("linux/amd64", "win-64", 40),
+], ids=["linux-64", "noarch", "aarch64", "osx on amd64", "linux-64 on arm64", "win"])
+def test_an_explicit_lock_made_for_another_platform_is_an_error_at_its_first_foreign_package(platform, subdir, error_col,
+                                                                                           tmp_path, capsys):
+    """mamba's micromamba/tests/explicit_env_osx.txt (`# platform: osx-64`): conda installs an explicit list without
+    checking its platform, so an image built from another platform's list holds binaries that cannot run."""
+    own = conda_platform(platform)
+    text = f"# platform: {subdir}\n@EXPLICIT\n{URL.replace('/linux-64/', f'/{subdir}/')}#{MD5}\n{URL.replace('/linux-64/', f'/{subdir}/')}#{MD5}\n"
+    code, out, err = compile_lock(tmp_path, capsys, "conda.lock", text, base=f"{{image: ubuntu:22.04, platform: {platform}}}")
+    if error_col is None:
+        assert code == 0, err
+        return
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"conda.lock:3:{error_col}: error: a package for {subdir} in a lock for an image whose conda "
+                                f"platform is {own}: conda would install it unchecked and it would not run there; create the "
+                                f"lock on {own} (`conda-lock -p {own}`, or `conda list --explicit --md5` there)"]
+
+
 def test_selectors_on_a_platform_without_a_conda_subdir_are_an_error_at_base_platform(tmp_path, capsys):
     (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11\n  - libgcc-ng  # [linux64]\n")
     (tmp_path / "envc.yml").write_text("name: x\nbase: {image: ubuntu:22.04, platform: linux/mips64le}\nconda:\n  file: environment.yml\n")

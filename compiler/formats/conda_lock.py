@@ -38,6 +38,10 @@ _PIP_CREDENTIALS = ("a URL with credentials would write them into the Dockerfile
                     "--strip-auth) and pass them as a build secret (pip.netrc_secret, a .netrc file) instead")
 
 
+# The subdir folder of a package URL (…/CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda), for conda's platforms
+_OTHER_SUBDIR = re.compile(r"/((?:linux|osx|win|zos|freebsd|emscripten|wasi)-[a-z0-9]+|noarch)/[^/]+$")
+
+
 def conda_platform(platform: str | None):
     """The conda subdir (linux-64, linux-aarch64, ...) of a base.platform (linux/amd64 when not given), read as
     Docker reads it (linux/aarch64 and linux/arm64/v8 alike), or None when conda has none."""
@@ -79,19 +83,21 @@ def read_lock(path: str, display: str, subdir: str = "linux-64") -> Lock:
         return _unified(path, subdir)
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read()
-    return read_explicit(text, display)
+    return read_explicit(text, display, subdir)
 
 
-def read_explicit(text: str, display: str) -> Lock:
+def read_explicit(text: str, display: str, subdir: str = "linux-64") -> Lock:
     """An explicit list: `@EXPLICIT`, comments, blank lines and one package URL a line, each checked;
-    conda-lock's `# pip NAME @ URL#sha256=HEX` lines become pip requirement lines."""
+    conda-lock's `# pip NAME @ URL#sha256=HEX` lines become pip requirement lines. A list made for
+    another platform than subdir (the image's) is an error: conda installs it without a check, and its
+    binaries would not run in the image."""
     lines = _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     if not any(line.strip() == "@EXPLICIT" for line in lines):
         raise SpecError([error(Location(display), "is not an explicit lock file (no @EXPLICIT line): create one with "
                                                   "`conda list --explicit --md5` or conda-lock")])
-    problems, notes, pip, pip_where, unhashed, sha256, python = [], [], [], [], [], [], None
+    problems, notes, pip, pip_where, unhashed, sha256, python, foreign = [], [], [], [], [], [], None, []
     explicit = False
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
@@ -122,14 +128,20 @@ def read_explicit(text: str, display: str) -> Lock:
         if package is None:
             continue
         name, hashed = package
+        other = _OTHER_SUBDIR.search(line.partition("#")[0])
+        if other and other.group(1) not in (subdir, "noarch") and not foreign:
+            foreign.append(error(where._replace(col=where.col + other.start(1)), f"a package for {other.group(1)} in a lock for an "
+                                 f"image whose conda platform is {subdir}: conda would install it unchecked and it would not "
+                                 f"run there; create the lock on {subdir} (`conda-lock -p {subdir}`, or `conda list "
+                                 "--explicit --md5` there)"))
         if hashed is None:
             unhashed.append(where)
         elif hashed == "sha256":
             sha256.append(where)
         if name == "python" and python is None:
             python = where
-    if problems:
-        raise SpecError(problems)
+    if problems or foreign:
+        raise SpecError(problems + foreign)
     return Lock(tuple(lines), tuple(pip), tuple(pip_where), tuple(unhashed), tuple(sha256), python, tuple(notes))
 
 
