@@ -617,7 +617,8 @@ def test_a_per_requirement_option_in_a_conda_pip_list_says_how_to_keep_it(tmp_pa
 @pytest.mark.parametrize("name, text, where", [
     ("environment.yml", "channels:\n  - https://localhost/t/${CONDA_TOKEN}/stable\ndependencies:\n  - python\n", "2:5"),
     ("requirements.txt", "six @ https://files.example/${WHEELS}/six-1.16.0-py2.py3-none-any.whl\n", "1:1"),
-], ids=["conda channel", "pip url"])
+    ("requirements.txt", "six @ https://files.example/${1X}/six-1.16.0-py2.py3-none-any.whl\n", "1:1"),
+], ids=["conda channel", "pip url", "pip digits"])
 def test_an_environment_variable_reference_says_where_it_would_be_expanded(name, text, where, tmp_path, capsys):
     """conda expands $VARs in channels (conda's channels_with_envvars.yml), pip ${VARS} in requirements files:
     both where they run, which for an image is the build."""
@@ -628,6 +629,14 @@ def test_an_environment_variable_reference_says_where_it_would_be_expanded(name,
         f"{name}:{where}: error: '{variable}' is an environment variable, which pip and conda replace where they run: in the "
         "image build, which has none of this machine's variables; write the value (a credential goes in a build secret: "
         "pip.netrc_secret for an index)"])
+
+
+def test_pip_keeps_a_dollar_brace_name_that_is_not_capitals_as_written(tmp_path, capsys):
+    """pip's ENV_VAR_RE expands ${NAME} only for [A-Z0-9_]+ names: `${lower}` stays in the URL, as written."""
+    url = "https://files.example/${lower}/six-1.16.0-py2.py3-none-any.whl"
+    (tmp_path / "requirements.txt").write_text(f"six @ {url}\n")
+    code, out, err = compile_file(tmp_path / "requirements.txt", capsys)
+    assert code == 0 and f"'six @ {url}'" in out, err
 
 
 @pytest.mark.parametrize("item, message", [

@@ -355,9 +355,11 @@ _FLAGS = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
 _TEMPLATE = r"\{\{.*?\}\}|\{[A-Z][A-Z0-9_]*\}"  # {{ jinja }} or {PLACEHOLDER}: filled in by another tool
 
 
-def placeholder_problem(text: str):
-    """The message for a spec holding a template placeholder (not for the grammar to misreport), or None."""
-    variable = re.search(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", text)
+def placeholder_problem(text: str, pip: bool = False):
+    """The message for a spec holding a template placeholder (not for the grammar to misreport), or None.
+    pip: text is a requirements-file line, where pip expands only ${NAME} of capitals, digits and _ (req_file.py's
+    ENV_VAR_RE) and keeps any other ${...} as written."""
+    variable = re.search(r"\$\{[A-Z0-9_]+\}" if pip else r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", text)
     if variable:  # pip expands ${NAME} in a requirements file, conda in channels: where each runs, the image build here
         return (f"'{variable.group(0)}' is an environment variable, which pip and conda replace where they run: in the image "
                 "build, which has none of this machine's variables; write the value (a credential goes in a build secret: "

@@ -84,7 +84,7 @@ def parse_line(text: str, where: Location) -> list:
         return [error(where, "a URL whose query holds a signature, token or key (an Azure SAS, a presigned URL) would write it "
                              "into the image: serve the file from an index or URL readable without it, or with credentials in a "
                              "build secret (pip.netrc_secret)")]
-    placeholder = placeholder_problem(text)
+    placeholder = placeholder_problem(text, pip=True)
     if placeholder:
         return [error(where, placeholder)]
     text, ignored = _without_ignored_words(text)
