@@ -387,3 +387,30 @@ def test_an_unhashed_requirement_in_a_hash_checked_install_is_an_error_where_pip
     files["python_env.yaml"] = files["python_env.yaml"].replace(f"  - {unhashed}\n", "  []\n").replace(":\n  []", ": []")
     code, out, err = compile_in(tmp_path, files, "python_env.yaml", capsys)
     assert code == 0, err
+
+
+SIX_WHEEL_URL = ("https://files.pythonhosted.org/packages/d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/"
+                 "six-1.16.0-py2.py3-none-any.whl")
+
+
+@pytest.mark.parametrize("constraint, refused", [
+    ("six[foo]==1.16.0", "Constraints cannot have extras"),
+    ("-e git+https://github.com/benjaminp/six@1.16.0#egg=six", "Editable requirements are not allowed as constraints"),
+    ("https://files.example.invalid/six-1.16.0.tar.gz", "Unnamed requirements are not allowed as constraints"),
+    (SIX_WHEEL_URL, None),
+], ids=["extras", "editable", "unnamed", "wheel url"])
+def test_a_constraint_pip_refuses_is_an_error_and_one_only_pip_reads_makes_pip_the_installer(constraint, refused, tmp_path, capsys):
+    """mozilla/pontoon's requirements/dev.in constrains with its hashed prod.txt, whose lines have extras: pip (run here)
+    refuses such a constraints file, so envc does at compile time; a wheel's URL pip reads (its file name names it) and
+    uv does not ("Unnamed requirements are not allowed as constraints"), so pip installs that one."""
+    files = {"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": f"{constraint}\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "-r", "requirements.txt"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    if refused:
+        assert (code, out) == (2, "")
+        assert err.startswith(f'constraints.txt:1:1: error: pip refuses this line of a constraints file ("{refused}")'), err
+        assert pip.returncode != 0 and refused in pip.stderr, pip.stderr
+    else:
+        assert code == 0 and "uv cannot honour" in err and " -m pip install " in out, err
+        assert pip.returncode == 0 and "Would install six-1.16.0" in pip.stdout, pip.stderr

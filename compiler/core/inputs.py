@@ -7,6 +7,8 @@ what the content hash covers.
 """
 from __future__ import annotations
 
+import re
+
 import json
 import os
 
@@ -103,7 +105,7 @@ def gather(spec) -> Inputs:
     channels = _channel_notes(resolved, base_dockerfile)
     problems = files.problems + reader.problems + installer_problems + [d for d in channels if d.severity == "error"]
     problems += _lock_problems(resolved, lock, pip_entries, base_dockerfile)
-    problems += _unhashed_in_hash_mode(pip_entries)
+    problems += _unhashed_in_hash_mode(pip_entries) + _refused_constraints(pip_entries)
     if problems:
         raise SpecError(problems)
     anchor = _anchor(files)
@@ -188,6 +190,26 @@ def _unhashed_in_hash_mode(pip_entries) -> list:
             for entry in checked if entry.kind == "requirement" and not entry.line.hashes and "@" not in entry.value]
 
 
+def _refused_constraints(pip_entries) -> list:
+    """Constraint lines pip refuses (its resolver's check_invalid_constraint_type: the install fails): an editable,
+    one with extras, one without a name (a wheel's file name gives one)."""
+    problems = []
+    for entry in pip_entries:
+        if not entry.constrains or entry.kind not in ("requirement", "url", "editable"):
+            continue
+        if entry.kind == "editable":
+            refused, fix = "Editable requirements are not allowed as constraints", "constrain it by name and version instead"
+        elif entry.kind == "url" and not entry.line.name:
+            refused, fix = "Unnamed requirements are not allowed as constraints", "write it as NAME @ URL"
+        elif entry.kind == "requirement" and re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[", entry.line.value):
+            refused, fix = "Constraints cannot have extras", "leave the [extras] out (the requirement names them)"
+        else:
+            continue
+        problems.append(error(entry.where, f"pip refuses this line of a constraints file (\"{refused}\"), so the install "
+                                           f"would fail: {fix}, or move it to a requirements file (-r)"))
+    return problems
+
+
 def _uv_lacks(entry):
     """What uv cannot do that this pip entry asks for, or None."""
     if entry.kind == "use_feature":
@@ -198,6 +220,8 @@ def _uv_lacks(entry):
         return f"'-e {entry.value}' (an editable VCS checkout; 'NAME @ {entry.value}' would do for uv)"
     if entry.line and entry.line.options:
         return f"'{entry.line.options[0][0]}' on a requirement line (uv reads only --hash there)"
+    if entry.constrains and entry.kind == "url":
+        return f"'{entry.value}' in a constraints file (uv allows no URL without NAME @ there)"
     if entry.constrains and entry.kind in ("index_url", "extra_index_url", "find_links", "trusted_host", "flag", "include"):
         from envc.formats.requirements import written_line
 
