@@ -414,3 +414,20 @@ def test_a_constraint_pip_refuses_is_an_error_and_one_only_pip_reads_makes_pip_t
     else:
         assert code == 0 and "uv cannot honour" in err and " -m pip install " in out, err
         assert pip.returncode == 0 and "Would install six-1.16.0" in pip.stdout, pip.stderr
+
+
+@pytest.mark.parametrize("text, where", [
+    (f"six==1.16.0\t--hash=sha256:{SIX_WHEEL_SHA256}\n", "1:12"),
+    (f"six==1.16.0 \\\n\t--hash=sha256:{SIX_WHEEL_SHA256}\n", "1:13"),
+], ids=["tab", "tab-indented continuation"])
+def test_an_option_after_a_tab_is_an_error_as_pip_reads_it_into_the_requirement(text, where, tmp_path, capsys):
+    """pip's break_args_options splits a line at spaces only: after a tab, --hash is part of the requirement, and pip
+    (run here) refuses the line. uv reads the hash and installs, so envc must say so rather than build."""
+    code, out, err = compile_in(tmp_path, {"requirements.txt": text}, "requirements.txt", capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"requirements.txt:{where}: error: pip parts a requirement from its options only at spaces"), err
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "-r", "requirements.txt"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert pip.returncode != 0 and "Invalid requirement" in pip.stderr, pip.stderr
+    code, out, err = compile_in(tmp_path, {"requirements.txt": text.replace("\t", " ")}, "requirements.txt", capsys)
+    assert code == 0, err

@@ -87,6 +87,11 @@ def parse_line(text: str, where: Location) -> list:
     placeholder = placeholder_problem(text, pip=True)
     if placeholder:
         return [error(where, placeholder)]
+    tabbed = _option_after_a_tab(text)
+    if tabbed is not None:
+        return [error(where._replace(col=where.col + tabbed), f"pip parts a requirement from its options only at spaces: after a "
+                                                              f"tab, '{text[tabbed + 1:].split()[0]}' is read as part of the "
+                                                              "requirement, which pip refuses (Invalid requirement): put a space there")]
     text, ignored = _without_ignored_words(text)
     notes = [warning(where, f"pip ignores {' '.join(repr(word) for word in ignored)} here (on a line of options a requirement is "
                             "not read): put each requirement on a line of its own to install it")] if ignored else []
@@ -110,6 +115,15 @@ def parse_line(text: str, where: Location) -> list:
             parsed.append(PipEntry(kind=OPTION_KINDS[name], value=value, where=where))
             notes += _in_the_image(value, where)
     return parsed + notes
+
+
+def _option_after_a_tab(text: str):
+    """The offset of a tab (or other blank but a space) before an option in a requirement's part of the line, or None:
+    pip's break_args_options splits the line at spaces only, and the requirement runs to the first ' -'."""
+    if text.startswith("-"):
+        return None
+    found = re.search(r"[^\S ]-", text.split(" -", 1)[0])
+    return found.start() if found else None
 
 
 def _in_the_image(value: str, where: Location) -> list:
