@@ -468,7 +468,8 @@ def _pip_option_error(text: str, pos: int, column: int, expected: set, last) -> 
     if word not in known:
         return SpecSyntaxError(f"unknown pip option '{word}' at column {column}{did_you_mean(word, known)}", column)
     if "HASH_OPTION" in expected:
-        return SpecSyntaxError(f"option '{word}' at column {column} cannot follow a requirement: only --hash, --config-settings and --global-option can (put global options on their own line)", column)
+        return SpecSyntaxError(f"option '{word}' at column {column} cannot follow a requirement: pip ignores it there (only --hash, "
+                               "--config-settings and --global-option apply to one requirement); put it on a line of its own", column)
     if "REQUIREMENT" in expected and OPTION_NAMES.get(word, word) in ("--hash", "--config-settings", "--global-option"):
         return SpecSyntaxError(f"option '{word}' at column {column} belongs after a requirement on the same line", column)
     what = _expected_pip(expected, last, text[:pos]) if last is not None else _expected(expected, last, text[:pos])
