@@ -1,6 +1,7 @@
 """The image holds what pip or conda would install from the same file: the compile-time side of it
 (what reaches the installer, and how). tests/test_pip_oracle.py builds images and compares what
 they hold with pip's own resolution."""
+import os
 import shlex
 import subprocess
 import sys
@@ -431,3 +432,17 @@ def test_an_option_after_a_tab_is_an_error_as_pip_reads_it_into_the_requirement(
     assert pip.returncode != 0 and "Invalid requirement" in pip.stderr, pip.stderr
     code, out, err = compile_in(tmp_path, {"requirements.txt": text.replace("\t", " ")}, "requirements.txt", capsys)
     assert code == 0, err
+
+
+def test_a_second_find_links_on_one_line_is_ignored_as_pip_ignores_it(tmp_path, capsys):
+    """pip's handle_option_line keeps opts.find_links[0] only: `-f a -f b` searches a. envc writes one option a line,
+    so it keeps a, leaves b out with a warning, and pip (run here) looks in the same links for both files."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    code, out, err = compile_in(tmp_path, {"requirements.txt": "-f a -f b\nsix\n"}, "requirements.txt", capsys)
+    assert code == 0 and "'--find-links a'" in out and "'--find-links b'" not in out, out
+    assert "requirements.txt:1:1: warning: pip reads only the first --find-links of a line and ignores 'b'" in err
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r", "requirements.txt"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert f"Looking in links: {tmp_path / 'a'}\n" in pip.stdout, pip.stdout + pip.stderr

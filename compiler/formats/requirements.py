@@ -109,6 +109,10 @@ def parse_line(text: str, where: Location) -> list:
         return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes, *_in_the_image(line.value, where)]
     parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
     for name, value in line.options:
+        if OPTION_KINDS.get(name) == "find_links" and any(entry.kind == "find_links" for entry in parsed):
+            notes.append(warning(where, f"pip reads only the first --find-links of a line and ignores '{value}': put it on a "
+                                        "line of its own to use it"))
+            continue
         if value is None:
             parsed.append(PipEntry(kind="flag", value=name, where=where))
         else:
