@@ -7,10 +7,9 @@ what the content hash covers.
 """
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 
 from envc.common.diagnostics import SpecError, error, warning
 from envc.common.digest import sha256

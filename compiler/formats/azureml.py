@@ -56,7 +56,12 @@ def from_azureml_v2(doc: Document, text: str | None = None) -> Document:
     labels = {key: _as_written(doc, ("tags", key)) for key in data.get("tags") or {}} if isinstance(data.get("tags"), dict) else {}
     if "tags" in data and not isinstance(data["tags"], dict):
         problems.append(error(doc.at(("tags",)), "expected a mapping of tag names to values"))
-    inline = _inline_conda(doc, text) if isinstance(data.get("conda_file"), dict) else None
+    inline = None
+    if isinstance(data.get("conda_file"), dict):
+        try:
+            inline = _inline_conda(doc, text)
+        except SpecError as exc:
+            problems += exc.diagnostics
     if problems:
         raise SpecError(problems)
     result = {"name": environment_name(data.get("name"), stem(doc.path))}
