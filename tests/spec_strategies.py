@@ -101,8 +101,9 @@ def _conda(draw, spec, files):
         files["environment.yml"] = yaml.safe_dump({"channels": draw(channels), "dependencies": draw(dependencies)})
         spec["conda"] = {"file": "environment.yml"}
     elif kind == "lock":
-        files["conda-linux-64.lock"] = f"@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/linux-64/python-3.11.0-h1_0.conda#{MD5}\n"
-        spec["conda"] = {"lock": "conda-linux-64.lock"}
+        subdir = "linux-aarch64" if spec.get("base", {}).get("platform") == "linux/arm64" else "linux-64"  # a lock for the image's platform
+        files[f"conda-{subdir}.lock"] = f"@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/{subdir}/python-3.11.0-h1_0.conda#{MD5}\n"
+        spec["conda"] = {"lock": f"conda-{subdir}.lock"}
 
 
 def _pip(draw, spec, files):
