@@ -92,6 +92,28 @@ def test_mistakes_raise_where_they_are_made(tmp_path):
     assert "envc-environment-" not in str(caught.value)  # never the temporary folder it was checked in
 
 
+def test_what_azureml_core_code_leaves_unset_or_loose_is_read_as_azure_ml_reads_it(tmp_path, capsys):
+    """Real scripts: from_docker_image(name, image) alone (interpreter 'python', found on the image's PATH as Azure ML
+    runs it), `for p in text.split("\\n"): add_pip_package(p)` (a blank last line, which pip skips), and
+    environment_variables from os.getenv (None) or numbers, refused naming the key when the environment is used."""
+    env = Environment.from_docker_image("hexa-env", "ubuntu:22.04")
+    assert (env.python.user_managed_dependencies, env.python.interpreter_path) == (True, "python")
+    details = env.get_image_details()
+    assert details.dockerfile.splitlines()[3:] == ["FROM ubuntu:22.04"] and details.interpreter_path == "python"
+    env.save_to_directory(tmp_path / "saved")
+    code, out, err = run_envc(["compile", "saved"], tmp_path, capsys)
+    assert code == 0 and out == details.dockerfile, err
+    env = Environment("e")
+    for line in "numpy\npandas\n".split("\n"):
+        env.python.conda_dependencies.add_pip_package(line)
+    assert list(env.python.conda_dependencies.pip_packages) == ["numpy", "pandas"]
+    for value, message in ((None, r"environment_variables\['K'\] is None \(os.getenv gives None for an unset variable\)"),
+                           (1, r"environment_variables\['K'\] is int 1: an environment variable is a string: write it as one, e.g. '1'")):
+        env.environment_variables = {"K": value}
+        with pytest.raises(ValueError, match=message):
+            env.get_image_details()
+
+
 def test_api_stays_off_the_cli_start_up_path():
     import subprocess
     import sys

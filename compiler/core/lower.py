@@ -94,8 +94,9 @@ def _system(system) -> list:
 
 
 def _user_managed(python, installs) -> list:
-    """A user-managed interpreter already exists in the base: it goes first on PATH after the system layer."""
-    if installs or python is None or not python.user_managed:
+    """A user-managed interpreter already exists in the base: it goes first on PATH after the system layer
+    (a bare command name, azureml-core's default `python`, is found on the base's PATH, as Azure ML runs it)."""
+    if installs or python is None or not python.user_managed or not python.interpreter.startswith("/"):
         return []
     return [Activate(path_prefix=posixpath.dirname(python.interpreter), variables=())]
 

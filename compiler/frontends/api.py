@@ -302,7 +302,10 @@ class CondaDependencies(_Strict):
 
     def add_pip_package(self, pip_package) -> None:
         """A requirement (PEP 508, URL, -e VCS URL is an option) checked now. An earlier line for the same
-        package (as pip compares names, with the same marker) is replaced, as in azureml-core."""
+        package (as pip compares names, with the same marker) is replaced, as in azureml-core. A blank one (the
+        last of `text.split("\n")`) adds nothing: azureml-core keeps it, and pip skips it in the file conda writes."""
+        if isinstance(pip_package, str) and not pip_package.strip():
+            return
         _check_pip(pip_package, option=False)
         self.remove_pip_package(pip_package, _same_marker=True)
         lists = self._pip_lists()
@@ -1181,6 +1184,13 @@ class Environment(_Strict):
         if self.python is not None and self.python.conda_dependencies is None and not self.python.user_managed_dependencies:
             raise ValueError("python.conda_dependencies is None: set a CondaDependencies, or set "
                              "python.user_managed_dependencies = True to use the base image's Python")
+        for key, value in (self.environment_variables or {}).items():  # named here, not in the JSON envc writes
+            if value is None:
+                raise ValueError(f"environment_variables[{key!r}] is None (os.getenv gives None for an unset variable): "
+                                 "set a string, or leave the variable out")
+            if not isinstance(value, str):
+                raise ValueError(f"environment_variables[{key!r}] is {type(value).__name__} {value!r}: an environment "
+                                 f"variable is a string: write it as one, e.g. {str(value)!r}")
         with tempfile.TemporaryDirectory(prefix="envc-environment-") as folder:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the credential warning is for folders the user keeps
