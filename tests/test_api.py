@@ -72,7 +72,7 @@ def test_from_files(tmp_path):
     assert CondaDependencies(tmp_path / "saved.yml").serialize_to_string() == deps.serialize_to_string()
 
 
-def test_mistakes_raise_where_they_are_made(tmp_path):
+def test_mistakes_raise_where_they_are_made(tmp_path, capsys):
     env = Environment("e")
     with pytest.raises(AttributeError):
         env.docker.base_imgae = "ubuntu:22.04"  # azureml-core would add an attribute nobody reads
@@ -85,6 +85,12 @@ def test_mistakes_raise_where_they_are_made(tmp_path):
     (tmp_path / "full").mkdir()
     with pytest.raises(FileExistsError):
         env.save_to_directory(tmp_path / "full")  # as azureml-core: an existing folder needs overwrite=True
+    (tmp_path / "null").mkdir()
+    (tmp_path / "null" / "azureml_environment.json").write_text('{"name": "n", "environmentVariables": {"KEY": null}, '
+                                                                '"python": {"userManagedDependencies": true}}')
+    code, _, err = run_envc(["compile", "null"], tmp_path, capsys)  # a saved JSON's null: write a value, not "null"
+    assert code == 2 and 'error: expected a string, got an empty value: write the value, or leave the key out (quote it, ' \
+                         '"null", to mean that text)' in err, err
     env.environment_variables = {"BAD": "line\nbreak"}
     with pytest.raises(SpecError) as caught:
         env.get_image_details()

@@ -108,6 +108,8 @@ def _type_message(err, doc, path) -> str:
     if err.schema.get("x-type-error"):
         return f"{message}: {err.schema['x-type-error']}"
     raw = doc.raw_scalars.get(path)
+    if err.schema.get("type") == "string" and err.instance is None and raw:  # `null`, `~`: rarely meant as that text
+        return f"{message}: write the value, or leave the key out (quote it, \"{_short(raw)}\", to mean that text)"
     if err.schema.get("type") == "string" and raw is not None and raw != "":
         return f"{message}: quote it (\"{_short(raw)}\") to keep it exactly as written"
     if err.schema.get("type") == "array" and isinstance(err.instance, (str, int, float)) and not isinstance(err.instance, bool):
