@@ -48,6 +48,10 @@ def test_an_inline_conda_file_is_read_as_the_conda_file_it_is(tmp_path, capsys):
     write(tmp_path, {"inline/env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\nconda_file:\n" + conda.replace("requests==2.31.0", "requests==")})
     code, _, err = compile_in(tmp_path / "inline", capsys)
     assert code == 2 and "env.yml:10:23: error: unexpected end: expected a version after '=='" in err, err
+    write(tmp_path, {"inline/env.yml": SCHEMA + "name: e\nimage: ubuntu:22.04\nconda_file:\n  dependencies: [python=3.10]\n"
+                                                "  variables: {A: 1e3, B: x}\n"})
+    code, _, err = compile_in(tmp_path / "inline", capsys)  # a number to conda is an error, never a variable dropped
+    assert code == 2 and "env.yml:6:18: error: '1e3' is a number to conda" in err, err
 
 
 def test_inference_config_is_ignored_with_a_warning(tmp_path, capsys):

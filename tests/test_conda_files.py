@@ -479,7 +479,8 @@ def test_an_explicit_lock_made_for_another_platform_is_an_error_at_its_first_for
     assert (code, out) == (2, "")
     assert err.splitlines() == [f"conda.lock:3:{error_col}: error: a package for {subdir} in a lock for an image whose conda "
                                 f"platform is {own}: conda would install it unchecked and it would not run there; create the "
-                                f"lock on {own} (`conda-lock -p {own}`, or `conda list --explicit --md5` there)"]
+                                f"lock on {own} (`conda-lock -p {own}`, or `conda list --explicit --md5` there), or build for "
+                                f"{subdir} (base.platform in an envc spec)"]
 
 
 def test_selectors_on_a_platform_without_a_conda_subdir_are_an_error_at_base_platform(tmp_path, capsys):
@@ -656,11 +657,11 @@ def test_variables_are_read_as_conda_reads_them_with_yaml_12(tmp_path, capsys):
     numbers to PyYAML (YAML 1.1); `0o17`, `1e3` and `1_000` are numbers there (15, 1000.0, 1000: ruamel 0.19.1 read
     them so), strings to PyYAML but `1_000`. What is not a string in YAML 1.2 needs quotes; quoted or tagged, it is text."""
     (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: yes\n  C: on\n  T: 12:30:00\n"
-                                              "  Q: '1e3'\n  S: !!str 0o17\n")
+                                              "  Q: '1e3'\n  S: !!str 0o17\n  U: _1\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
     assert code == 0, err
     assert [c for c in dockerfile.parse_string(out) if c.cmd == "ENV"][-1].value == (
-        "B", "'yes'", "C", "'on'", "Q", "'1e3'", "S", "'0o17'", "T", "'12:30:00'")
+        "B", "'yes'", "C", "'on'", "Q", "'1e3'", "S", "'0o17'", "T", "'12:30:00'", "U", "'_1'")
     (tmp_path / "environment.yml").write_text("dependencies: [python=3.11]\nvariables:\n  B: true\n  C: 3\n  E:\n"
                                               "  N: 1_000\n  O: 0o17\n  F: 1e3\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)

@@ -67,6 +67,17 @@ def test_azureml_v2_export_of_a_build_context(tmp_path, capsys):
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
+def test_a_string_conda_reads_as_a_number_is_exported_quoted(tmp_path, capsys):
+    """conda reads its file as YAML 1.2, where a plain 1e3 or 0o17 is a number: the export quotes them, so conda and
+    envc read back the same strings (and `_1`, a string to both, stays plain)."""
+    (tmp_path / "envc.yml").write_text('name: x\nconda:\n  dependencies: [python=3.11]\nenv: {A: "1e3", B: "0o17", C: _1}\n')
+    code, _, err = run_envc(["export", "envc.yml", "--to", "conda", "-o", "environment.yml"], tmp_path, capsys)
+    assert code == 0, err
+    assert "  A: '1e3'\n  B: '0o17'\n  C: _1\n" in (tmp_path / "environment.yml").read_text()
+    code, out, err = run_envc(["compile", "environment.yml"], tmp_path, capsys)
+    assert code == 0 and "ENV A='1e3' \\\n    B='0o17' \\\n    C='_1'" in out, (err, out)
+
+
 def test_requirements_export(tmp_path, capsys):
     case = shutil.copytree(GOLDEN / "pip-only-venv", tmp_path / "case")
     code, out, err = run_envc(["export", "envc.yml", "--to", "requirements", "-o", "requirements.txt"], case, capsys)

@@ -379,9 +379,10 @@ def test_an_unhashed_requirement_in_a_hash_checked_install_is_an_error_where_pip
              "requirements.txt": f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\n"}
     code, out, err = compile_in(tmp_path, files, "python_env.yaml", capsys)
     assert (code, out) == (2, "")
-    assert err.splitlines() == [f"python_env.yaml:3:5: error: '{unhashed}' has no --hash, but the install is in hash-checking mode "
+    assert err.splitlines() == [f"python_env.yaml:3:5: error: '{unhashed}' has no hash, but the install is in hash-checking mode "
                                 "(--require-hashes at python_env.yaml:5:5), where pip and uv refuse a requirement without one: "
-                                "pin it with == and add its --hash (`pip-compile --generate-hashes` writes them)"]
+                                "pin it with == and give it a --hash in a requirements file (`pip-compile --generate-hashes` "
+                                "writes one)"]
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--only-binary=:all:", "--target", str(tmp_path / "t"),
                           unhashed, "--require-hashes", "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True)
     assert pip.returncode != 0 and "--require-hashes mode" in pip.stderr, pip.stderr
@@ -446,3 +447,33 @@ def test_a_second_find_links_on_one_line_is_ignored_as_pip_ignores_it(tmp_path, 
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r", "requirements.txt"],
                          cwd=tmp_path, capture_output=True, text=True, env=env)
     assert f"Looking in links: {tmp_path / 'a'}\n" in pip.stdout, pip.stdout + pip.stderr
+
+
+@pytest.mark.parametrize("files, refused", [
+    ({"requirements.txt": "-c c.txt\nsix==1.16.0\nattrs==23.1.0\n", "c.txt": f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\n"},
+     ["requirements.txt:2:1", "requirements.txt:3:1"]),
+    ({"requirements.txt": "-c c.txt\nsix==1.16.0\n", "c.txt": "--require-hashes\n"}, ["requirements.txt:2:1"]),
+    ({"requirements.txt": f"six==1.16.0 --hash=sha256:{SIX_WHEEL_SHA256}\nattrs @ https://files.example/attrs-23.1.0-py3-none-any.whl\n"
+                          'pywin32==306 ; sys_platform == "win32"\n'}, ["requirements.txt:2:1"]),
+], ids=["hash in a constraints file", "--require-hashes in a constraints file", "url, and a marker false on Linux"])
+def test_hash_checking_mode_is_decided_as_pip_decides_it(files, refused, tmp_path, capsys):
+    """pip's install command counts constraints when it decides hash-checking mode (a --hash or --require-hashes in a
+    -c file checks every requirement), checks a NAME @ URL line too, and drops a line whose marker is false first."""
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert (code, out) == (2, "")
+    assert [line.split(": error: ")[0] for line in err.splitlines()] == refused, err
+    assert all("has no hash, but the install is in hash-checking mode" in line for line in err.splitlines())
+    if "c.txt" in files and "--hash" in files["c.txt"]:
+        pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "-r",
+                              "requirements.txt"], cwd=tmp_path, capture_output=True, text=True)
+        assert pip.returncode != 0 and "Hashes are required in --require-hashes mode" in pip.stderr, pip.stderr
+
+
+def test_empty_extras_in_a_constraints_file_are_no_extras(tmp_path, capsys):
+    """`six[]==1.16.0` names no extra: pip (run here) accepts it as a constraint."""
+    files = {"requirements.txt": "-c constraints.txt\nsix\n", "constraints.txt": "six[]==1.16.0\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0, err
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "-r", "requirements.txt"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert pip.returncode == 0 and "Would install six-1.16.0" in pip.stdout, pip.stderr

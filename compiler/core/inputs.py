@@ -174,19 +174,20 @@ def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
 
 
 def _unhashed_in_hash_mode(pip_entries) -> list:
-    """Requirements without --hash in an install that one --hash or --require-hashes puts in hash-checking mode,
-    where pip (HashMissing) and uv (--require-hashes) refuse any requirement without one: the build would fail.
-    Constraints and conda-lock's own install (envc gives it a step of its own) are not checked."""
-    checked = [entry for entry in pip_entries if entry.line is not None and not entry.constrains]
-    mode = next((entry for entry in pip_entries if entry.kind == "flag" and entry.value == "--require-hashes"
-                 and not entry.constrains), None) or next((entry for entry in checked if entry.line.hashes), None)
+    """Requirements without a hash in an install that one --hash or --require-hashes (in a constraints file too, as
+    pip's install command counts them) puts in hash-checking mode, where pip (HashMissing) and uv (--require-hashes)
+    refuse any requirement without one: the build would fail. Constraints, conda-lock's own install (a step of its
+    own) and lines with a marker (pip drops those whose marker is false in the image first) are not checked."""
+    mode = next((entry for entry in pip_entries if entry.kind == "flag" and entry.value == "--require-hashes"), None) \
+        or next((entry for entry in pip_entries if entry.line is not None and entry.line.hashes), None)
     if mode is None:
         return []
     why = f"{'--require-hashes' if mode.kind == 'flag' else '--hash'} at {mode.where}"
-    return [error(entry.where, f"'{entry.value}' has no --hash, but the install is in hash-checking mode ({why}), where "
-                               "pip and uv refuse a requirement without one: pin it with == and add its --hash "
-                               "(`pip-compile --generate-hashes` writes them)")
-            for entry in checked if entry.kind == "requirement" and not entry.line.hashes and "@" not in entry.value]
+    return [error(entry.where, f"'{entry.value}' has no hash, but the install is in hash-checking mode ({why}), where "
+                               "pip and uv refuse a requirement without one: pin it with == and give it a --hash in a "
+                               "requirements file (`pip-compile --generate-hashes` writes one)")
+            for entry in pip_entries if entry.line is not None and not entry.constrains and entry.kind in ("requirement", "url")
+            and not entry.line.hashes and ";" not in entry.value and not re.search(r"#(?:sha256|sha384|sha512)=", entry.value)]
 
 
 def _refused_constraints(pip_entries) -> list:
@@ -200,7 +201,7 @@ def _refused_constraints(pip_entries) -> list:
             refused, fix = "Editable requirements are not allowed as constraints", "constrain it by name and version instead"
         elif entry.kind == "url" and not entry.line.name:
             refused, fix = "Unnamed requirements are not allowed as constraints", "write it as NAME @ URL"
-        elif entry.kind == "requirement" and re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[", entry.line.value):
+        elif entry.kind == "requirement" and re.match(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*\[\s*[A-Za-z0-9]", entry.line.value):
             refused, fix = "Constraints cannot have extras", "leave the [extras] out (the requirement names them)"
         else:
             continue

@@ -60,6 +60,7 @@ def from_azureml_v2(doc: Document, text: str | None = None) -> Document:
     if isinstance(data.get("conda_file"), dict):
         try:
             inline = _inline_conda(doc, text)
+            problems += inline.errors
         except SpecError as exc:
             problems += exc.diagnostics
     if problems:

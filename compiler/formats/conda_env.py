@@ -52,11 +52,12 @@ TRUE_NAMES = {
 }
 # What conda's YAML 1.2 reader (ruamel.yaml, resolver.py's (1, 2) implicit resolvers) reads as other than a string:
 # a plain `yes`, `on` or `12:30:00`, which PyYAML (YAML 1.1) reads as a boolean or a number, is a string to conda;
-# a plain `0o17` or `1e3`, which PyYAML reads as strings, are numbers to conda (and `1_000` to both).
-_YAML12_NOT_STRING = (r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+# a plain `0o17` or `1e3`, which PyYAML reads as strings, are numbers to conda (and `1_000` to both). ruamel tries
+# these resolvers only on a value whose first character is one they list (so `_1` stays a string).
+YAML12_NOT_STRING = (r"(?=[-+0-9.~nNtTfF])(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
                       r"|[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+"
                       r"|[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
-                      r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")  # compiled when used (re caches it)
+                      r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))")  # compiled when used (re caches it)
 _SELECTOR = re.compile(r"#.*\[([^\[\]]+)\][^()]*$")  # conda-lock's pattern, on the comment alone
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # the line breaks YAML counts
 
@@ -181,11 +182,11 @@ def _variables(doc: Document, moves: dict, notes: list, text: str | None, number
             notes.append(warning(where, f"'{name}' is set as {upper}: conda upper-cases variable names"))
             moves[("variables", name)] = ("env", upper)
         raw = doc.raw_scalars.get(("variables", name))
-        if isinstance(value, str) and re.fullmatch(_YAML12_NOT_STRING, value) and _plain(doc, ("variables", name), text):
+        if isinstance(value, str) and re.fullmatch(YAML12_NOT_STRING, value) and _plain(doc, ("variables", name), text):
             numbers.append(error(doc.at(("variables", name)), f"'{value}' is a number to conda, which reads the file as YAML "
                                                                f"1.2: quote it (\"{value}\") to keep it exactly as written"))
             continue
-        kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not re.fullmatch(_YAML12_NOT_STRING, raw) else value
+        kept[upper] = raw if not isinstance(value, str) and isinstance(raw, str) and raw and not re.fullmatch(YAML12_NOT_STRING, raw) else value
     if problems:
         raise SpecError(problems)
     return kept

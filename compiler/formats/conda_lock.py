@@ -133,7 +133,7 @@ def read_explicit(text: str, display: str, subdir: str = "linux-64") -> Lock:
             foreign.append(error(where._replace(col=where.col + other.start(1)), f"a package for {other.group(1)} in a lock for an "
                                  f"image whose conda platform is {subdir}: conda would install it unchecked and it would not "
                                  f"run there; create the lock on {subdir} (`conda-lock -p {subdir}`, or `conda list "
-                                 "--explicit --md5` there)"))
+                                 f"--explicit --md5` there), or build for {other.group(1)} (base.platform in an envc spec)"))
         if hashed is None:
             unhashed.append(where)
         elif hashed == "sha256":

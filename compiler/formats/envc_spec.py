@@ -104,10 +104,23 @@ def _in_schema_order(data: dict) -> dict:
 
 
 def _dump(data: dict) -> str:
+    """YAML that PyYAML and conda's YAML 1.2 reader (ruamel) both read back as data: a string either would read as
+    a number (`1e3`, `0o17`) is quoted."""
+    import re
+
     import yaml
 
-    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                     allow_unicode=True, default_flow_style=False, width=1 << 30)
+    from envc.formats.conda_env import YAML12_NOT_STRING
+
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+        pass
+
+    def string(dumper, value):
+        style = "'" if re.fullmatch(YAML12_NOT_STRING, value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style) if style else dumper.represent_str(value)
+
+    Dumper.add_representer(str, string)
+    text = yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 30)
     if yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) != data:
         raise AssertionError("the imported spec does not read back as the data it was written from")
     return text
