@@ -114,14 +114,12 @@ def from_conda(doc: Document, platform: str | None = "linux-64", text: str | Non
         conda["dependencies"] = _dependencies(doc, notes)
     data = {"name": environment_name(doc.data.get("name"), stem(doc.path)), "conda": conda}
     moves = {("name",): ("name",), ("channels",): ("conda", "channels"), ("dependencies",): ("conda", "dependencies")}
+    numbers = []  # reported with the file's other errors (a schema error elsewhere) rather than alone
     if "variables" in doc.data:
-        numbers = []  # reported with the rest (a schema error elsewhere) rather than alone
         data["env"] = _variables(doc, moves, notes, text, numbers)
         moves[("variables",)] = ("env",)
-        if numbers:
-            moved = remap(doc, data, moves, tuple(sorted(notes)))
-            return moved._replace(errors=moved.errors + tuple(numbers))
-    return remap(doc, data, moves, tuple(sorted(notes)))
+    moved = remap(doc, data, moves, tuple(sorted(notes)))
+    return moved._replace(errors=moved.errors + tuple(numbers)) if numbers else moved
 
 
 def _dependencies(doc: Document, notes: list):
