@@ -136,6 +136,8 @@ def _dependencies(doc: Document, notes: list):
         for key in item if isinstance(item, dict) else ():
             if key != "pip":
                 problems.append(error(doc.key_at(("dependencies", i, key)), _not_an_installer(key)))
+        if isinstance(item, str) and "#" in item.strip("#"):
+            item = _without_comment(doc, i, item, notes)
         if isinstance(item, dict) and "pip" in item and item["pip"] is None:
             notes.append(warning(doc.key_at(("dependencies", i, "pip")), "'pip:' lists nothing: conda installs pip and no pip packages"))
             item = {**item, "pip": []}
@@ -143,6 +145,15 @@ def _dependencies(doc: Document, notes: list):
     if problems:
         raise SpecError(problems)
     return read
+
+
+def _without_comment(doc: Document, i: int, item: str, notes: list) -> str:
+    """A package spec with a `#` inside it (`numpy=1.26#pinned`: YAML needs a blank before a comment) as conda
+    reads it: conda's MatchSpec drops everything from the first '#' (conda/models/match_spec.py, _parse_spec_str)."""
+    spec, comment = item.split("#", 1)
+    notes.append(warning(doc.at(("dependencies", i)), f"'#{comment}' is a comment to conda, which reads this package as "
+                                                      f"'{spec.strip()}': put a blank before '#' to make it a YAML comment"))
+    return spec.strip()
 
 
 def _not_an_installer(key) -> str:
