@@ -302,11 +302,19 @@ def test_an_ssh_url_says_the_build_has_no_key_not_that_git_is_a_credential(line,
                                                      "credentials go in a build secret: pip.netrc_secret)"])
 
 
-def test_a_quoted_path_with_a_space_is_read_and_written_as_pip_reads_it(tmp_path, capsys):
+@pytest.mark.parametrize("include", ['-r "base reqs.txt"', "-r base\\ reqs.txt", "--requirement=base' 'reqs.txt",
+                                     '-r base\\ reqs.txt  # the base', '-r b"ase r"eqs.txt'])
+def test_a_quoted_path_with_a_space_is_read_and_written_as_pip_reads_it(include, tmp_path, capsys):
+    """pip splits an option line into shell words (shlex): quotes and backslash escapes, run together."""
     from pip._internal.network.session import PipSession
     from pip._internal.req.req_file import parse_requirements
 
-    files = {"requirements.txt": '-r "base reqs.txt"\nclick\n', "base reqs.txt": "six\n"}
+    files = {"requirements.txt": f"{include}\nclick\n", "base reqs.txt": "six\n"}
+    (tmp_path / "original").mkdir()
+    for name, text in files.items():
+        (tmp_path / "original" / name).write_text(text)
+    pip_read = [r.requirement for r in parse_requirements(str(tmp_path / "original" / "requirements.txt"), session=PipSession())]
+    assert pip_read == ["six", "click"]
     code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
     assert code == 0, err
     run = next(c for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "/opt/envc/context/requirements.txt" in c.value[0])

@@ -209,8 +209,13 @@ def parse_pip_line_with_grammar(text: str) -> RequirementLine:
 
 
 def _unquote(token) -> str:
+    """An option's value as pip reads it: one shell word (pip's req_file.py splits option text with shlex)."""
     value = token.value
-    return value[1:-1] if value[:1] in "'\"" and len(value) > 1 and value[-1] == value[0] else value
+    if not any(quote in value for quote in "'\"\\"):
+        return value
+    import shlex
+
+    return shlex.split(value)[0]
 
 
 def _options(children) -> list:

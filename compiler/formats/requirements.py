@@ -146,7 +146,7 @@ def _without_ignored_words(text: str) -> tuple:
     if not text.startswith("-"):
         return text, []
     ignored, value_next = [], False
-    for word in re.finditer(r"""(?:'[^']*'|"[^"]*"|[^\s'"])+""", text):  # words as pip's shlex splits them
+    for word in re.finditer(r"""(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\])+""", text):  # words as pip's shlex splits them
         if value_next:
             value_next = False
         elif word.group().startswith("-"):  # -rfile and --opt=value carry their value; unknown options are the grammar's
