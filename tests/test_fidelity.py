@@ -485,3 +485,22 @@ def test_empty_extras_in_a_constraints_file_are_no_extras(tmp_path, capsys):
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "-r", "requirements.txt"],
                          cwd=tmp_path, capture_output=True, text=True)
     assert pip.returncode == 0 and "Would install six-1.16.0" in pip.stdout, pip.stderr
+
+
+@pytest.mark.parametrize("line, pip_says", [
+    ("foo @ git+https://example.invalid/a/foo@v1", "we don't have a way to hash version control repositories"),
+    ("git+https://example.invalid/a/bar@v1#egg=bar", "we don't have a way to hash version control repositories"),
+    ("-e git+https://example.invalid/a/baz@v1#egg=baz", "cannot be installed when requiring hashes"),
+], ids=["name @ vcs", "vcs url", "editable vcs"])
+def test_a_version_control_or_editable_line_in_hash_checking_mode_is_refused_with_why(line, pip_says, tmp_path, capsys):
+    """pip cannot hash a checkout (VcsHashUnsupported) or an editable install, so hash-checking mode refuses them even
+    with a --hash: the advice is another source, not a hash."""
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"--require-hashes\n{line}\n"}, "requirements.txt", capsys)
+    assert (code, out, err.splitlines()) == (2, "", [
+        f"requirements.txt:2:1: error: '{line}' cannot be hash-checked ({'an editable install' if line.startswith('-e') else 'a version control checkout'} "
+        "is no single file to hash), and the install is in hash-checking mode (--require-hashes at requirements.txt:1:1), where pip "
+        "and uv refuse it: install a released version (==, with its --hash) or a wheel or sdist URL with its --hash instead"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--target", str(tmp_path / "t"),
+                          "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert pip.returncode != 0 and pip_says in pip.stderr, pip.stderr

@@ -176,18 +176,31 @@ def _lock_problems(spec, lock, pip_entries, base_dockerfile) -> list:
 def _unhashed_in_hash_mode(pip_entries) -> list:
     """Requirements without a hash in an install that one --hash or --require-hashes (in a constraints file too, as
     pip's install command counts them) puts in hash-checking mode, where pip (HashMissing) and uv (--require-hashes)
-    refuse any requirement without one: the build would fail. Constraints, conda-lock's own install (a step of its
-    own) and lines with a marker (pip drops those whose marker is false in the image first) are not checked."""
+    refuse any requirement without one, and an editable or version-control requirement even with one (pip's
+    VcsHashUnsupported): the build would fail. Constraints, conda-lock's own install (a step of its own) and lines
+    with a marker (pip drops those whose marker is false in the image first) are not checked."""
     mode = next((entry for entry in pip_entries if entry.kind == "flag" and entry.value == "--require-hashes"), None) \
         or next((entry for entry in pip_entries if entry.line is not None and entry.line.hashes), None)
     if mode is None:
         return []
     why = f"{'--require-hashes' if mode.kind == 'flag' else '--hash'} at {mode.where}"
-    return [error(entry.where, f"'{entry.value}' has no hash, but the install is in hash-checking mode ({why}), where "
-                               "pip and uv refuse a requirement without one: pin it with == and give it a --hash in a "
-                               "requirements file (`pip-compile --generate-hashes` writes one)")
-            for entry in pip_entries if entry.line is not None and not entry.constrains and entry.kind in ("requirement", "url")
-            and not entry.line.hashes and ";" not in entry.value and not re.search(r"#(?:sha256|sha384|sha512)=", entry.value)]
+    problems = []
+    for entry in pip_entries:
+        if entry.constrains or ";" in entry.value or entry.line is None and entry.kind != "editable":
+            continue
+        if entry.kind == "editable" or re.match(r"(?:[^@]*@\s*)?(?:git|hg|svn|bzr)\+", entry.value):
+            unhashable = "an editable install" if entry.kind == "editable" else "a version control checkout"
+            written = f"-e {entry.value}" if entry.kind == "editable" else entry.value
+            problems.append(error(entry.where, f"'{written}' cannot be hash-checked ({unhashable} is no single file to "
+                                               f"hash), and the install is in hash-checking mode ({why}), where pip and uv "
+                                               "refuse it: install a released version (==, with its --hash) or a wheel or "
+                                               "sdist URL with its --hash instead"))
+        elif entry.kind in ("requirement", "url") and not entry.line.hashes \
+                and not re.search(r"#(?:sha256|sha384|sha512)=", entry.value):
+            problems.append(error(entry.where, f"'{entry.value}' has no hash, but the install is in hash-checking mode ({why}), "
+                                               "where pip and uv refuse a requirement without one: pin it with == and give it "
+                                               "a --hash in a requirements file (`pip-compile --generate-hashes` writes one)"))
+    return problems
 
 
 def _refused_constraints(pip_entries) -> list:
