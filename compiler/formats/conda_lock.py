@@ -58,6 +58,10 @@ def no_subdir(platform: str, where: Location, needs: str):
                         "only; build the image for one of those")
 
 
+# What `conda-lock install` installs by default (--dev is its default; extras only with -e NAME).
+INSTALLED_CATEGORIES = ("main", "dev")
+
+
 class Lock(namedtuple("Lock", "explicit pip_lines pip_where unhashed sha256 python notes",
                       defaults=((), (), (), None, ()))):
     """A lock read for one platform.
@@ -98,7 +102,7 @@ def read_explicit(text: str, display: str, subdir: str = "linux-64") -> Lock:
         raise SpecError([error(Location(display), "is not an explicit lock file (no @EXPLICIT line): create one with "
                                                   "`conda list --explicit --md5` or conda-lock")])
     problems, notes, pip, pip_where, unhashed, sha256, python, foreign = [], [], [], [], [], [], None, []
-    explicit = False
+    explicit, continued = False, set()
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         where = Location(display, number, len(raw) - len(raw.lstrip()) + 1)
@@ -111,10 +115,13 @@ def read_explicit(text: str, display: str, subdir: str = "linux-64") -> Lock:
         if line.startswith("#"):
             found = _PIP.match(line)
             if found and " @ " in line:
-                requirement = _pip_line(found.group("requirement"), where._replace(col=where.col + found.start("requirement")), problems)
+                text = _continued(found.group("requirement"), lines[number:number + 1], continued, number + 1)
+                requirement = _pip_line(text, where._replace(col=where.col + found.start("requirement")), problems)
                 if requirement:
                     pip.append(requirement)
                     pip_where.append(where)
+            elif number in continued:
+                continue
             elif re.match(r"#\s*pip\b", line):
                 notes.append(warning(where, "not read as a pip package: conda-lock writes them as `# pip NAME @ URL#sha256=HEX`"))
             continue
@@ -233,6 +240,17 @@ def _hash(fragment: str, problem):
     return None
 
 
+def _continued(requirement: str, following: list, continued: set, number: int) -> str:
+    """A `# pip NAME @ URL \\` line joined with the `# pip --hash=sha256:HEX` line after it, as conda-lock before
+    1.0 wrote a pip package (`conda-lock install` hands both to pip, whose -r file joins them); number (the next
+    line's) is added to continued when it is taken."""
+    nxt = re.fullmatch(r"# pip\s+(--hash\S*)", following[0].strip()) if following and requirement.endswith("\\") else None
+    if nxt is None:
+        return requirement
+    continued.add(number)
+    return f"{requirement[:-1].rstrip()} {nxt.group(1)}"
+
+
 def _pip_line(text: str, where: Location, problems: list):
     """`NAME @ URL#sha256=HEX` (conda-lock's explicit render) as the requirement line `NAME @ URL --hash=sha256:HEX`."""
     from envc.common.package_specs import SpecSyntaxError, parse_pip_line
@@ -270,16 +288,25 @@ def _unified(path: str, platform: str) -> Lock:
     if not isinstance(packages, list):
         raise SpecError([error(doc.at(()), "not a conda-lock file: expected a `package:` list (conda-lock's unified format)")])
     explicit, pip, pip_where, problems, found, python = ["@EXPLICIT"], [], [], [], False, None
+    installed, extras, seen = set(), {}, set()
     for i, package in enumerate(packages):
         where = doc.at(("package", i))
         if not isinstance(package, dict) or package.get("platform") != platform:
             continue
         found = True
-        if package.get("optional"):
-            continue  # conda-lock's optional categories are not installed by default either
-        line = _locked_line(package, lambda *key: doc.at(("package", i, *key)), problems)
-        if line is None:
+        category = package.get("category", "main")
+        if category not in INSTALLED_CATEGORIES:
+            extras.setdefault(str(category), set()).add(package.get("name"))
             continue
+        installed.add(package.get("name"))
+        if isinstance(package.get("hash"), str):  # once for the file: every package of such a lock has it
+            raise SpecError([error(doc.at(("package", i, "hash")), "a hash written as one string ('md5:…') is the form of "
+                                   "conda-lock's pre-release locks, which conda-lock itself no longer reads (it expects md5: "
+                                   "and sha256: keys): recreate the lock with a current conda-lock")])
+        line = _locked_line(package, lambda *key: doc.at(("package", i, *key)), problems)
+        if line is None or line in seen:  # conda-lock writes a package once per category it is in
+            continue
+        seen.add(line)
         if package["manager"] == "pip":
             pip.append(line)
             pip_where.append(where)
@@ -291,7 +318,19 @@ def _unified(path: str, platform: str) -> Lock:
         problems.append(error(doc.at(()), f"locks no package for {platform} (the image's platform): lock it with `conda-lock -p {platform}`"))
     if problems:
         raise SpecError(problems)
-    return Lock(tuple(explicit), tuple(pip), tuple(pip_where), (), (), python)
+    return Lock(tuple(explicit), tuple(pip), tuple(pip_where), (), (), python, _extras_left_out(doc, extras, installed))
+
+
+def _extras_left_out(doc, extras: dict, installed: set) -> tuple:
+    """A warning naming the extra categories (`conda-lock -e NAME`) whose packages are not installed, or none."""
+    left_out = {category: names - installed for category, names in extras.items() if names - installed}
+    if not left_out:
+        return ()
+    count = len(set().union(*left_out.values()))
+    return (warning(doc.at(()), f"{count} package{'s' if count > 1 else ''} of the extra categor"
+                                f"{'ies' if len(left_out) > 1 else 'y'} {', '.join(sorted(left_out))} "
+                                f"{'are' if count > 1 else 'is'} left out, as `conda-lock install` leaves them out unless "
+                                "asked with -e NAME (main and dev are installed): lock them as main or dev to install them"),)
 
 
 def _locked_line(package: dict, at, problems: list):
