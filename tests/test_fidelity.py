@@ -504,3 +504,18 @@ def test_a_version_control_or_editable_line_in_hash_checking_mode_is_refused_wit
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--target", str(tmp_path / "t"),
                           "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert pip.returncode != 0 and pip_says in pip.stderr, pip.stderr
+
+
+def test_a_base_dockerfiles_global_args_stay_before_every_from_when_envc_adds_its_micromamba_stage(tmp_path, capsys):
+    """An ARG before the first FROM is global: the FROM lines read it. envc's helper stage goes after such ARGs, or the
+    base's `FROM python:${PYTHON_VERSION}-slim` would read an empty PYTHON_VERSION (python:-slim)."""
+    files = {"Dockerfile": "# the interpreter\nARG PYTHON_VERSION=3.10\nARG VARIANT=slim\nFROM python:${PYTHON_VERSION}-${VARIANT}\n"
+                           "RUN echo base\n",
+             "envc.yml": "name: x\nbase: {dockerfile: Dockerfile}\nconda:\n  dependencies: [python=3.10, numpy]\n"}
+    code, out, err = compile_in(tmp_path, files, capsys=capsys)
+    assert code == 0, err
+    instructions = [(c.cmd, c.value) for c in dockerfile.parse_string(out)]
+    assert instructions[:2] == [("ARG", ("PYTHON_VERSION=3.10",)), ("ARG", ("VARIANT=slim",))]
+    assert instructions[2][0] == "FROM" and instructions[2][1][1:] == ("AS", "envc-micromamba")
+    assert instructions[3] == ("FROM", ("python:${PYTHON_VERSION}-${VARIANT}",))
+    assert "# the interpreter\nARG PYTHON_VERSION=3.10" in out

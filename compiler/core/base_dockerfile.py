@@ -45,6 +45,13 @@ def escape_directives(text: str) -> list:
     return found
 
 
+def global_args(text: str) -> tuple:
+    """(the ARGs and comments before the first FROM, the rest). ARGs there are global: every FROM sees them, so
+    they must stay first when envc puts a stage of its own before the base's (`FROM python:${VERSION}-slim`)."""
+    first = re.search(r"^\s*FROM\s", text, re.I | re.M)
+    return (text[:first.start()].strip("\n"), text[first.start():]) if first else ("", text)
+
+
 def built_on(text: str) -> str:
     """The image of the last FROM, which envc's layers build on ('' when there is no FROM)."""
     froms = _FROM.findall(text)

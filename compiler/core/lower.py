@@ -46,7 +46,7 @@ def lower(inputs: Inputs) -> Image:
     init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=spec.conda.micromamba_image, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
-    sections = [["base", [*helpers, *base_stages]], ["system", [*_system(spec.system), *_user_managed(spec.python, conda or pip)]],
+    sections = [["base", _before_the_base(helpers, base_stages)], ["system", [*_system(spec.system), *_user_managed(spec.python, conda or pip)]],
                 ["conda", conda], ["pip", pip], ["init", init], ["runtime", _runtime(spec, wrapped=bool(init or conda))]]
     user = spec.base.user or _dockerfile_user(inputs.base_dockerfile)
     if user and (conda or pip or init or sections[1][1]):  # a base that ends as another user: install as root, then give it back
@@ -58,6 +58,18 @@ def lower(inputs: Inputs) -> Image:
                     needs_context=any(isinstance(stage, Copy) for stage in stages) or _copies_from_context(inputs.base_dockerfile),
                     context=inputs.context, registry=spec.base.registry.address if spec.base.registry else None)
     return Image(header=header, stages=tuple(stages), sections=tuple((name, len(section)) for name, section in sections))
+
+
+def _before_the_base(helpers, base_stages) -> list:
+    """The helper stages first, but after a base Dockerfile's global ARGs, which its FROM lines read."""
+    if not helpers or not isinstance(base_stages[0], BaseDockerfile):
+        return [*helpers, *base_stages]
+    from envc.core.base_dockerfile import global_args
+
+    head, rest = global_args(base_stages[0].text)
+    if not head.strip():
+        return [*helpers, *base_stages]
+    return [BaseDockerfile(text=head), *helpers, BaseDockerfile(text=rest.strip("\n"))]
 
 
 def _dockerfile_user(base_dockerfile):
