@@ -127,3 +127,16 @@ def test_rebase_touches_only_what_the_context_supplies():
     ]
     assert [copy.line for _, _, copy in context_copies(text)] == [3, 6, 7, 11]
     assert rebase(text, ".") == text
+
+
+@pytest.mark.parametrize("body", ["name: tao\nversion: 2\nbuild:\n  path: ./docker\n",
+                                  "name: x\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\nconda_file: conda.yml\n"],
+                         ids=["build", "image and conda_file"])
+def test_a_v2_file_without_schema_is_read_as_az_ml_reads_it(body, tmp_path, capsys):
+    """`$schema` is an editor hint that az ml does not need (NVIDIA/NVIDIA_AI_Enterprise_AzureML registers files
+    without it): image, build, conda_file are v2's keys, and the same file with the line compiles to the same bytes."""
+    write(tmp_path, {"env.yml": body, "with-schema.yml": SCHEMA + body, "docker/Dockerfile": "FROM ubuntu:22.04\n",
+                     "conda.yml": "dependencies: [python=3.10, pip, {pip: [six]}]\n"})
+    code, out, err = compile_in(tmp_path, capsys)
+    assert code == 0 and err == "", err
+    assert compile_in(tmp_path, capsys, "with-schema.yml") == (0, out, "")

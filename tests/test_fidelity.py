@@ -519,3 +519,33 @@ def test_a_base_dockerfiles_global_args_stay_before_every_from_when_envc_adds_it
     assert instructions[2][0] == "FROM" and instructions[2][1][1:] == ("AS", "envc-micromamba")
     assert instructions[3] == ("FROM", ("python:${PYTHON_VERSION}-${VARIANT}",))
     assert "# the interpreter\nARG PYTHON_VERSION=3.10" in out
+
+
+MLMODEL = ("artifact_path: model\nflavors:\n  python_function:\n{env}    loader_module: mlflow.sklearn\n    python_version: 3.10.19\n"
+           "  sklearn:\n    pickled_model: model.pkl\nmlflow_version: {version}\nmodel_uuid: 746375f7efea49bcb7afa81380e80395\n")
+MODEL_CONDA = "channels: [conda-forge]\ndependencies:\n- python=3.10.19\n- pip<=25.3\n- pip:\n  - mlflow==2.22.2\n  - scikit-learn==1.5.2\nname: mlflow-env\n"
+MODEL_VENV = "python: 3.10.19\nbuild_dependencies:\n- pip==25.3\ndependencies:\n- -r requirements.txt\n"
+
+
+@pytest.mark.parametrize("env, version, same_as", [
+    ("    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n", "2.22.2", "conda.yaml"),
+    ("    env:\n      virtualenv: python_env.yaml\n", "2.22.2", "python_env.yaml"),
+    ("    env: conda.yaml\n", "1.30.0", "conda.yaml"),
+], ids=["mlflow 2: conda", "virtualenv only", "mlflow 1: env is the conda file"])
+def test_an_mlflow_model_compiles_the_environment_its_mlmodel_names(env, version, same_as, tmp_path, capsys):
+    """An MLmodel (MicrosoftLearning/mslearn-azure-ml's models) names its environment for python_function: Azure ML
+    builds a model's environment from its conda file, MLflow before 2.0 wrote only `env: conda.yaml`."""
+    files = {"model/MLmodel": MLMODEL.format(env=env, version=version), "model/conda.yaml": MODEL_CONDA,
+             "model/python_env.yaml": MODEL_VENV, "model/requirements.txt": "mlflow==2.22.2\nscikit-learn==1.5.2\n"}
+    code, out, err = compile_in(tmp_path, files, "model/MLmodel", capsys)
+    assert code == 0 and err == "", err
+    assert (code, out, err) == run_envc(["compile", f"model/{same_as}", "--no-cache"], tmp_path, capsys)
+
+
+@pytest.mark.parametrize("env, expected", [
+    ("", "MLmodel:3:3: error: this MLflow model names no environment"),
+    ("    env:\n      conda: missing.yaml\n", "MLmodel:5:14: error: no such file 'missing.yaml' beside the MLmodel"),
+])
+def test_an_mlflow_model_without_its_environment_says_so(env, expected, tmp_path, capsys):
+    code, out, err = compile_in(tmp_path, {"MLmodel": MLMODEL.format(env=env, version="2.22.2")}, "MLmodel", capsys)
+    assert (code, out) == (2, "") and err.startswith(expected), err

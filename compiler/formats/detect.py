@@ -17,6 +17,7 @@ CONDA_LIKE_KEYS = {"channels", "dependencies", "variables", "prefix"}
 REQUIREMENTS_SUFFIXES = {".txt", ".in", ".pip"}
 LOCK_SUFFIXES = {".lock"}
 CONDA_LOCK_KEYS = {"metadata", "package"}  # conda-lock's unified conda-lock.yml
+AZUREML_V2_ONLY_KEYS = {"image", "conda_file", "build", "inference_config", "os_type"}  # `$schema` is optional to az ml
 AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
 
 
@@ -78,6 +79,12 @@ def _from_yaml(path: str, text: str, doc: Document, stdin: bool = False) -> Docu
         from envc.formats.azureml import from_azureml_v2
 
         return from_azureml_v2(doc, text)
+    if kind == "mlflow-model":
+        if stdin:
+            raise SpecError([error(Location(display_name(path)), f"an MLflow MLmodel: {STDIN_FORMATS}; or give the MLmodel's path")])
+        from envc.formats.mlflow import model_environment
+
+        return load(model_environment(doc))
     if kind == "mlflow":
         from envc.formats.mlflow import from_mlflow_python_env
 
@@ -118,11 +125,13 @@ def _suffix(path: str) -> str:
 
 
 def yaml_kind(data: dict) -> str:
-    """'envc', 'conda' (environment.yml), 'conda-lock' (conda-lock.yml), 'mlflow' (python_env.yaml) or 'azureml-v2',
-    from the keys present."""
+    """'envc', 'conda' (environment.yml), 'conda-lock' (conda-lock.yml), 'mlflow' (python_env.yaml), 'mlflow-model'
+    (an MLmodel) or 'azureml-v2', from the keys present."""
     keys = set(data)
-    if "azureml" in str(data.get("$schema", "")).lower():
+    if "azureml" in str(data.get("$schema", "")).lower() or keys & AZUREML_V2_ONLY_KEYS and not keys & ENVC_ONLY_KEYS:
         return "azureml-v2"
+    if "flavors" in keys and "artifact_path" in keys | {"mlflow_version"} or keys >= {"flavors", "mlflow_version"}:
+        return "mlflow-model"
     if keys >= CONDA_LOCK_KEYS and isinstance(data.get("package"), list):
         return "conda-lock"
     if keys & ENVC_ONLY_KEYS and not isinstance(data.get("python", {}), (str, int, float)):

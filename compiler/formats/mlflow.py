@@ -45,3 +45,24 @@ def from_mlflow_python_env(doc: Document) -> Document:
         moves[("dependencies", i)] = ("conda", "dependencies", 1, "pip", offset + i)
     moves[("dependencies",)] = ("conda", "dependencies", 1)
     return remap(doc, data, moves)
+
+
+def model_environment(doc: Document) -> str:
+    """The path of the environment file an MLflow model (its MLmodel) names for python_function: the conda file, as
+    Azure ML builds a model's environment from it, else python_env.yaml; MLflow before 2.0 wrote `env: conda.yaml`."""
+    import os
+
+    function = (doc.data.get("flavors") or {}).get("python_function") if isinstance(doc.data.get("flavors"), dict) else None
+    env = function.get("env") if isinstance(function, dict) else None
+    at = ("flavors", "python_function", "env")
+    if isinstance(env, dict):
+        key = "conda" if isinstance(env.get("conda"), str) else "virtualenv" if isinstance(env.get("virtualenv"), str) else None
+        env, at = (env[key], at + (key,)) if key else (None, at)
+    if not isinstance(env, str) or not env:
+        where = doc.key_at(at[:2]) if isinstance(function, dict) else doc.key_at(("flavors",)) if "flavors" in doc.data else doc.at(())
+        raise SpecError([error(where, "this MLflow model names no environment (flavors.python_function.env: {conda: conda.yaml} "
+                                      "or {virtualenv: python_env.yaml}): give envc the model's conda.yaml or python_env.yaml")])
+    path = os.path.join(os.path.dirname(doc.path), env)
+    if not os.path.isfile(path):
+        raise SpecError([error(doc.at(at), f"no such file '{env}' beside the MLmodel, which names it as the model's environment")])
+    return path
