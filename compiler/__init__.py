@@ -12,14 +12,18 @@ _REFUSED = {name: "it runs jobs in an Azure ML workspace; envc builds images: ru
 
 
 def __getattr__(name):
-    """`from envc import Environment, CondaDependencies, ContainerRegistry` (and `envc.__version__`),
-    loaded on first use only."""
+    """`from envc import Environment, CondaDependencies, ContainerRegistry, DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE`
+    (and `envc.__version__`), loaded on first use only."""
     if name in _API:
         from envc.frontends import api
 
         return getattr(api, name)
     if name in _REFUSED:
         raise AttributeError(f"module 'envc' has no attribute {name!r}: {_REFUSED[name]}")
+    if name in ("DEFAULT_CPU_IMAGE", "DEFAULT_GPU_IMAGE"):  # azureml.core.environment's (and runconfig's) defaults
+        from envc.frontends import api
+
+        return getattr(api, name)
     if name == "__version__":
         from envc.common.version import __version__
 

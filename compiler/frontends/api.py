@@ -29,6 +29,9 @@ PYTHON = "python"
 VERSION_REGEX = re.compile(r"(\d+)\.(\d+)(\.(\d+))?([ab](\d+))?$")  # azureml-core's, for python=X.Y[.Z]
 TENSORFLOW_DEFAULT_VERSION, CNTK_DEFAULT_VERSION = "2.2.0", "2.7"  # azureml-core's helpers' defaults
 CPU, GPU = "cpu", "gpu"
+# azureml-core 1.61's azureml.core.environment (and runconfig) constants: code sets env.docker.base_image to them.
+DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
+DEFAULT_GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04"
 PASSWORD_VARIABLE = "AZUREML_REGISTRY_PASSWORD"  # where build_local hands an in-memory password to `envc build`
 # Calls of azureml-core envc does not offer, and why: AttributeError names the reason (README "Python API").
 REFUSED = {

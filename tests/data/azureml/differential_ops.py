@@ -84,6 +84,15 @@ dependencies:
 """
 
 
+@op
+def env__docker__default_images(api):
+    """Code sets env.docker.base_image = DEFAULT_CPU_IMAGE or DEFAULT_GPU_IMAGE (azureml.core.runconfig's)."""
+    environment = env(api)
+    images = [api.DEFAULT_CPU_IMAGE, api.DEFAULT_GPU_IMAGE, environment.docker.base_image]
+    environment.docker.base_image = api.DEFAULT_GPU_IMAGE
+    return images + [environment.docker.base_image]
+
+
 # ---- CondaDependencies: construction ------------------------------------------------------------
 @op
 def cd__default(api):
@@ -1422,9 +1431,11 @@ def load(implementation: str):
         from azureml.core import Environment
         from azureml.core.conda_dependencies import CondaDependencies
         from azureml.core.container_registry import ContainerRegistry
+        from azureml.core.runconfig import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE
     else:
-        from envc import CondaDependencies, ContainerRegistry, Environment
+        from envc import DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE, CondaDependencies, ContainerRegistry, Environment
     api.Environment, api.CondaDependencies, api.ContainerRegistry = Environment, CondaDependencies, ContainerRegistry
+    api.DEFAULT_CPU_IMAGE, api.DEFAULT_GPU_IMAGE = DEFAULT_CPU_IMAGE, DEFAULT_GPU_IMAGE
     return api
 
 
