@@ -140,3 +140,37 @@ def test_a_v2_file_without_schema_is_read_as_az_ml_reads_it(body, tmp_path, caps
     code, out, err = compile_in(tmp_path, capsys)
     assert code == 0 and err == "", err
     assert compile_in(tmp_path, capsys, "with-schema.yml") == (0, out, "")
+
+
+@pytest.mark.parametrize("schema", [SCHEMA.replace("environment", "commandJob"), ""], ids=["command job", "no $schema"])
+def test_a_command_job_compiles_its_inline_environment_as_az_ml_reads_it(schema, tmp_path, capsys):
+    """Azure-Samples/azureml-quickstart's cli_job.yml: an inline environment, its conda_file relative to the job file;
+    the job's other keys say how Azure ML runs it, not what the image holds."""
+    environment = "  image: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\n  conda_file: conda.yml\n"
+    write(tmp_path, {"job.yml": f"{schema}code: src\ncommand: python train.py\nenvironment:\n{environment}compute: azureml:cpu\n",
+                     "env.yml": f"{SCHEMA}name: job\n{environment.replace('  ', '')}",
+                     "conda.yml": "dependencies: [python=3.10, pip, {pip: [six]}]\n"})
+    code, out, err = compile_in(tmp_path, capsys, "job.yml")
+    assert code == 0 and err == "", err
+    assert compile_in(tmp_path, capsys, "env.yml") == (0, out, "")
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("type: command\ncommand: python train.py\nenvironment: azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest\n",
+     "job.yml:4:14: error: this job or component runs in the registered environment 'azureml:AzureML-sklearn-1.0-"
+     "ubuntu20.04-py38-cpu@latest', which is in an Azure ML workspace or registry that envc cannot read"),
+    ("type: pipeline\njobs:\n  train: {command: python train.py}\n",
+     "job.yml:1:1: error: an Azure ML job or component, not an environment, and it names none at its top"),
+], ids=["registered environment", "pipeline"])
+def test_a_job_whose_environment_is_elsewhere_says_where(body, expected, tmp_path, capsys):
+    write(tmp_path, {"job.yml": SCHEMA.replace("environment", "commandComponent") + body})
+    code, out, err = compile_in(tmp_path, capsys, "job.yml")
+    assert (code, out) == (2, "") and err.startswith(expected), err
+
+
+def test_datastore_is_ignored_with_a_warning(tmp_path, capsys):
+    """azure-ai-ml's environment schema has `datastore`: where the build context is uploaded."""
+    write(tmp_path, {"env.yml": f"{SCHEMA}name: x\nimage: ubuntu:22.04\ndatastore: workspaceblobstore\n"})
+    code, out, err = compile_in(tmp_path, capsys)
+    assert code == 0 and err == "env.yml:4:1: warning: 'datastore' is ignored: it names where Azure ML uploads the build " \
+                                "context; envc builds from the local folder\n", err

@@ -11,7 +11,7 @@ from envc.common.paths import stem
 from envc.core.document import Document, environment_name, remap
 
 AZUREML_V2_KEYS = {"$schema", "name", "version", "description", "tags", "image", "conda_file", "build", "os_type",
-                   "inference_config"}
+                   "inference_config", "datastore"}
 AZUREML_BUILD_KEYS = {"path", "dockerfile_path"}
 VERSION_LABEL = "org.opencontainers.image.version"
 V1_CONDA_FILE, V1_DOCKERFILE = "conda_dependencies.yml", "BaseDockerfile"  # beside azureml_environment.json
@@ -37,6 +37,12 @@ def from_azureml_v2(doc: Document, text: str | None = None) -> Document:
     or the conda file itself as a mapping, which azure-ai-ml accepts too); tags and version become image
     labels (as written: `cuda: 11.10` stays "11.10"). text: the file's text, for an inline conda file's selectors."""
     data, notes = doc.data, []
+    if "environment" in data and not set(data) & {"image", "build", "conda_file"}:
+        return _job_environment(doc, text)
+    if set(data) & {"command", "jobs"} and not set(data) & {"image", "build", "conda_file"}:
+        raise SpecError([error(doc.at(()), "an Azure ML job or component, not an environment, and it names none at its top "
+                                           "(a pipeline's environments are in its jobs): give envc the environment's file, or "
+                                           "a job or component with an environment: of its own")])
     problems = _shape_problems(doc, {("name",): str})
     for key in data:
         if key not in AZUREML_V2_KEYS:
@@ -50,6 +56,9 @@ def from_azureml_v2(doc: Document, text: str | None = None) -> Document:
         problems += _azureml_build_problems(doc, build)
     if str(data.get("os_type", "linux")).lower() != "linux":
         problems.append(error(doc.at(("os_type",)), "envc builds Linux images only: remove os_type or set it to linux"))
+    if "datastore" in data:
+        notes.append(warning(doc.key_at(("datastore",)), "'datastore' is ignored: it names where Azure ML uploads the build "
+                                                        "context; envc builds from the local folder"))
     if "inference_config" in data:
         notes.append(warning(doc.key_at(("inference_config",)), "'inference_config' is ignored: it configures Azure ML's "
                                                                "inference server routes, not the image"))
@@ -101,9 +110,29 @@ def _inline_conda(doc: Document, text: str | None) -> Document:
     """The `conda_file:` mapping read as the conda file it is, with conda's rules (variables, selectors, pip:)."""
     from envc.formats.conda_env import from_conda
 
-    inner = lambda table: {path[1:]: at for path, at in table.items() if path[:1] == ("conda_file",)}  # noqa: E731
-    sub = Document(doc.data["conda_file"], doc.path, inner(doc.locations), inner(doc.key_locations), inner(doc.raw_scalars))
-    return from_conda(sub, text=text)
+    return from_conda(_inner(doc, "conda_file"), text=text)
+
+
+def _inner(doc: Document, key: str) -> Document:
+    """The mapping under key as a document of its own, its locations still in doc's file (relative paths too)."""
+    inner = lambda table: {path[1:]: at for path, at in table.items() if path[:1] == (key,)}  # noqa: E731
+    return Document(doc.data[key], doc.path, inner(doc.locations), inner(doc.key_locations), inner(doc.raw_scalars))
+
+
+def _job_environment(doc: Document, text: str | None) -> Document:
+    """A v2 command job or component: the environment it runs in, written inline (paths relative to the job's file,
+    as azure-ai-ml reads them). One it names (`azureml:NAME:VERSION`) is in a workspace, which envc cannot read."""
+    environment = doc.data["environment"]
+    if isinstance(environment, dict):
+        inline = _inner(doc, "environment")
+        if "name" not in environment:
+            name = doc.data.get("name") if isinstance(doc.data.get("name"), str) else stem(doc.path)
+            inline = inline._replace(data={"name": name, **environment})
+        return from_azureml_v2(inline, text)
+    raise SpecError([error(doc.at(("environment",)), f"this job or component runs in the registered environment "
+                           f"{environment!r}, which is in an Azure ML workspace or registry that envc cannot read: save its "
+                           "definition (`az ml environment show --name NAME --version VERSION`) and compile that, write it "
+                           "inline under environment:, or use a curated environment envc ships (`envc list`)")])
 
 
 def from_azureml_v1(doc: Document) -> Document:

@@ -128,7 +128,8 @@ def yaml_kind(data: dict) -> str:
     """'envc', 'conda' (environment.yml), 'conda-lock' (conda-lock.yml), 'mlflow' (python_env.yaml), 'mlflow-model'
     (an MLmodel) or 'azureml-v2', from the keys present."""
     keys = set(data)
-    if "azureml" in str(data.get("$schema", "")).lower() or keys & AZUREML_V2_ONLY_KEYS and not keys & ENVC_ONLY_KEYS:
+    if "azureml" in str(data.get("$schema", "")).lower() or (keys & AZUREML_V2_ONLY_KEYS or keys >= {"command", "environment"}) \
+            and not keys & ENVC_ONLY_KEYS:
         return "azureml-v2"
     if "flavors" in keys and "artifact_path" in keys | {"mlflow_version"} or keys >= {"flavors", "mlflow_version"}:
         return "mlflow-model"
