@@ -734,3 +734,16 @@ def test_an_old_conda_lock_render_continues_a_pip_package_onto_its_hash_line(tmp
     code, out, err = compile_file(tmp_path / "conda-linux-64.lock", capsys)
     assert code == 0 and err == "", err
     assert f"'six @ {wheel} --hash=sha256:{SHA}'" in out
+
+
+def test_a_single_colon_is_a_namespace_conda_ignores_not_a_channel(tmp_path, capsys):
+    """nf-core/modules writes `bioconda:bcftools=1.20`: conda's MatchSpec splits `rsplit(":", 2)` and drops the
+    namespace, installing bcftools=1.20 from the file's channels; `::` names a channel."""
+    (tmp_path / "environment.yml").write_text("channels: [conda-forge, bioconda]\ndependencies:\n  - bioconda::jvarkit=2024.08.25\n"
+                                              "  - bioconda:bcftools=1.20\n  - numpy[version=\">=1.0\"]\n")
+    code, out, err = compile_file(tmp_path / "environment.yml", capsys)
+    assert code == 0 and '"bioconda::jvarkit=2024.08.25"' in out and '"bcftools=1.20"' in out, err
+    assert '"numpy[version=\\">=1.0\\"]"' in out
+    assert err.splitlines() == ["environment.yml:4:5: warning: conda reads 'bioconda:' as a namespace, which it ignores, and "
+                                "installs 'bcftools=1.20' from the file's channels: write 'bioconda::bcftools=1.20' to take it "
+                                "from that channel"]

@@ -138,6 +138,8 @@ def _dependencies(doc: Document, notes: list):
                 problems.append(error(doc.key_at(("dependencies", i, key)), _not_an_installer(key)))
         if isinstance(item, str) and "#" in item.strip("#"):
             item = _without_comment(doc, i, item, notes)
+        if isinstance(item, str) and _NAMESPACE.match(item):
+            item = _without_namespace(doc, i, item, notes)
         if isinstance(item, dict) and "pip" in item and item["pip"] is None:
             notes.append(warning(doc.key_at(("dependencies", i, "pip")), "'pip:' lists nothing: conda installs pip and no pip packages"))
             item = {**item, "pip": []}
@@ -145,6 +147,21 @@ def _dependencies(doc: Document, notes: list):
     if problems:
         raise SpecError(problems)
     return read
+
+
+# `bioconda:bcftools=1.20` (nf-core/modules): one colon, before the name, outside brackets and URLs.
+_NAMESPACE = re.compile(r"\s*(?P<namespace>[A-Za-z0-9_.\-/]+):(?!:)(?P<spec>[A-Za-z0-9_][^:\[]*(?:\[.*)?)$")
+
+
+def _without_namespace(doc: Document, i: int, item: str, notes: list) -> str:
+    """A package written `channel:name` (one colon) as conda reads it: the part before the colon is a namespace,
+    which conda ignores (conda/models/match_spec.py, _parse_spec_str: `spec_str.rsplit(":", 2)`), not a channel."""
+    found = _NAMESPACE.match(item)
+    notes.append(warning(doc.at(("dependencies", i)), f"conda reads '{found['namespace']}:' as a namespace, which it ignores, "
+                                                      f"and installs '{found['spec'].strip()}' from the file's channels: "
+                                                      f"write '{found['namespace']}::{found['spec'].strip()}' to take it "
+                                                      f"from that channel"))
+    return found["spec"].strip()
 
 
 def _without_comment(doc: Document, i: int, item: str, notes: list) -> str:
