@@ -549,3 +549,13 @@ def test_an_mlflow_model_compiles_the_environment_its_mlmodel_names(env, version
 def test_an_mlflow_model_without_its_environment_says_so(env, expected, tmp_path, capsys):
     code, out, err = compile_in(tmp_path, {"MLmodel": MLMODEL.format(env=env, version="2.22.2")}, "MLmodel", capsys)
     assert (code, out) == (2, "") and err.startswith(expected), err
+
+
+def test_a_git_user_in_an_https_url_is_no_credential_but_a_token_user_is(tmp_path, capsys):
+    """prefix-dev/pixi's cockpit.yml: `git+https://git@github.com/...` (GitHub's fixed user; pip clones it); a user
+    name alone may be a token (`https://ghp_x@github.com/...`), which would be written into the image."""
+    line = "deepobs @ git+https://git@github.com/fsschneider/DeepOBS.git@develop"
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"{line}\n"}, "requirements.txt", capsys)
+    assert code == 0 and f"'{line}'" in out, err
+    code, out, err = compile_in(tmp_path, {"requirements.txt": line.replace("git@", "ghp_S3CRET@") + "\n"}, "requirements.txt", capsys)
+    assert (code, out) == (2, "") and "credentials in a URL" in err and "S3CRET" not in err

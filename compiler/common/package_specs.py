@@ -20,7 +20,7 @@ from functools import lru_cache
 __all__ = ["MatchSpec", "RequirementLine", "SpecSyntaxError", "URL_CREDENTIALS", "conda_token", "url_secret_parameter", "parse_matchspec", "parse_pip_line"]
 
 # A URL's `user:password@` (or token@), which no file or command line envc writes may carry.
-URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]+@")  # no re.I: its compile costs start-up time
+URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?!git@)[^/@\s]+@")  # git@: a fixed public user. No re.I: start-up time
 
 
 class SpecSyntaxError(ValueError):
