@@ -559,3 +559,65 @@ def test_a_git_user_in_an_https_url_is_no_credential_but_a_token_user_is(tmp_pat
     assert code == 0 and f"'{line}'" in out, err
     code, out, err = compile_in(tmp_path, {"requirements.txt": line.replace("git@", "ghp_S3CRET@") + "\n"}, "requirements.txt", capsys)
     assert (code, out) == (2, "") and "credentials in a URL" in err and "S3CRET" not in err
+
+
+@pytest.fixture(scope="module")
+def two_indexes(tmp_path_factory):
+    """Index A has pkgx 1.0, index B pkgx 2.0: which one an install read tells which indexes it searched."""
+    from package_index import Dist, build_index, serve
+
+    servers = []
+    for name, version in (("a", "1.0"), ("b", "2.0")):
+        build_index(tmp_path_factory.mktemp(name), [Dist("pkgx", version)])
+        servers.append(serve(tmp_path_factory.getbasetemp() / f"{name}0"))
+    yield servers[0].simple_url, servers[1].simple_url
+    for server in servers:
+        server.close()
+
+
+def _pip_would_install(tmp_path, arguments) -> str:
+    """The pkgx version host pip (isolated from the machine's config) installs for these arguments."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "--report",
+                           str(tmp_path / "report.json"), *arguments], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    return next(p["metadata"]["version"] for p in json.loads((tmp_path / "report.json").read_text())["install"]
+                if p["metadata"]["name"] == "pkgx")
+
+
+@pytest.mark.parametrize("lines", [["--extra-index-url {b}", "--index-url {a}"], ["-i {b}", "--index-url {a}"],
+                                   ["--index-url {b}", "--extra-index-url {b}", "-i {a}"]],
+                         ids=["index after an extra index", "two index urls", "index after both"])
+def test_a_pip_list_index_url_replaces_the_indexes_read_before_it_as_pip_reads_the_file_conda_writes(lines, two_indexes, tmp_path,
+                                                                                                      capsys):
+    """conda writes its pip: list to a requirements file for pip, where an --index-url drops the indexes read before
+    it (pip's handle_option_line): pip on that file (run here) installs A's pkgx; so must envc's install command."""
+    a, b = two_indexes
+    pip_list = [line.format(a=a, b=b) for line in lines] + ["pkgx"]
+    (tmp_path / "conda-pip.txt").write_text("\n".join(pip_list) + "\n")
+    assert _pip_would_install(tmp_path, ["-r", "conda-pip.txt"]) == "1.0"
+    body = "".join(f"    - {line}\n" for line in pip_list)
+    code, out, err = compile_in(tmp_path, {"environment.yml": f"dependencies:\n  - python=3.11\n  - pip\n  - pip:\n{body}"},
+                                "environment.yml", capsys)
+    assert code == 0, err
+    words = shlex.split(next(c.value[0] for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "uv pip install" in c.value[0]))
+    arguments = words[words.index("-P") + 2:]
+    assert arguments == ["--index-url", a, "pkgx"]
+    assert _pip_would_install(tmp_path, arguments) == "1.0"
+
+
+def test_an_included_files_index_url_wins_over_the_one_read_before_and_the_written_files_carry_none(two_indexes, tmp_path, capsys):
+    """`-i A` then `-r more.txt` holding `--index-url B`: pip reads the file's later, so B; uv would prefer a command
+    line's. envc passes the index pip ends with and writes the files without index lines, for both installers."""
+    a, b = two_indexes
+    files = {"requirements.txt": f"-i {a}\n-r more.txt\npkgx\n", "more.txt": f"--index-url {b}\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert _pip_would_install(tmp_path, ["-r", "requirements.txt"]) == "2.0"
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0, err
+    run = next(c.value[0] for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "set --" in c.value[0])
+    before, after = run.split("set --")
+    assert shlex.split(after)[:3] == ["--index-url", b, "-r"] and "index-url" not in before, run

@@ -162,15 +162,22 @@ def _conda(inputs: Inputs, base_image: str, installs_pip: bool) -> list:
     return stages
 
 
+INDEX_KINDS = ("index_url", "extra_index_url")
+INDEX_LINES = ("--index-url ", "--extra-index-url ")  # as requirements files are written into the image
+
+
 def _pip_arguments(inputs: Inputs) -> list:
     """The install's arguments in pip's reading order, grouped as an option and its value: index options,
     conda's pip lists, pip.packages, the requirements files, conda-lock's pip packages."""
     spec = inputs.spec
-    groups = []
-    if spec.pip and spec.pip.index_url:
+    indexes = _indexes_as_pip_reads_them(inputs)
+    groups = _index_groups(indexes) if indexes is not None else []
+    if indexes is None and spec.pip and spec.pip.index_url:
         groups.append(("--index-url", spec.pip.index_url))
-    groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip else ())]
+    groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip and indexes is None else ())]
     for entry in (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ()):
+        if indexes is not None and entry.kind in INDEX_KINDS:
+            continue
         if entry.kind in ("requirement", "url", "flag"):
             groups.append((entry.value,))
         elif entry.file is not None:
@@ -181,6 +188,30 @@ def _pip_arguments(inputs: Inputs) -> list:
     if inputs.lock and inputs.lock.pip_lines:
         groups.append(("-r", f"{paths.CONTEXT_DIR}/{paths.LOCK_PIP_FILE}"))
     return groups
+
+
+def _indexes_as_pip_reads_them(inputs: Inputs):
+    """The indexes of the whole install (None first for PyPI), or None when the options can be passed as written.
+
+    pip reads an --index-url of a requirements file (and conda hands its pip: list to pip as one) as "these
+    indexes from now on", dropping the extra indexes read before it (req_file.py, handle_option_line); on a
+    command line, and to uv, options are a set instead, and uv prefers the command line's --index-url to a
+    file's. So when an --index-url follows another index option in pip's reading order, the indexes pip
+    would end with are computed here, passed once, and the files written into the image carry none."""
+    spec_pip = inputs.spec.pip
+    events = [("index_url", spec_pip.index_url)] if spec_pip and spec_pip.index_url else []
+    events += [("extra_index_url", url) for url in (spec_pip.extra_index_urls if spec_pip else ())]
+    events += [(entry.kind, entry.value) for entry in inputs.pip_entries if entry.kind in INDEX_KINDS]
+    if not any(kind == "index_url" and i > 0 for i, (kind, _) in enumerate(events)):
+        return None
+    urls = [None]  # pip's default index, PyPI
+    for kind, url in events:
+        urls = [url] if kind == "index_url" else urls + [url]
+    return urls
+
+
+def _index_groups(urls) -> list:
+    return ([("--index-url", urls[0])] if urls[0] else []) + [("--extra-index-url", url) for url in urls[1:]]
 
 
 def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
@@ -224,7 +255,9 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
             return stages
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
-    files = [InlineFile(path=in_context(inputs, relative), lines=lines) for relative, lines in inputs.requirement_files]
+    reindexed = _indexes_as_pip_reads_them(inputs) is not None  # the install's own index options replace the files'
+    files = [InlineFile(path=in_context(inputs, relative), lines=tuple(line for line in lines if not (reindexed and line.startswith(INDEX_LINES))))
+             for relative, lines in inputs.requirement_files]
     provided, files, arguments = _fit(files, arguments)
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
                  for folder, archives in inputs.links if archives]  # --find-links folders: pip reads them in the image
@@ -303,11 +336,11 @@ def _uv_options(inputs: Inputs) -> tuple:
     stops at the first index that has the name), the options of requirements files that uv ignores
     there (--pre, --trusted-host) but pip honours, and hash checking for every requirement."""
     listed = set((inputs.spec.conda.pip if inputs.spec.conda else ()) + (inputs.spec.pip.packages if inputs.spec.pip else ()))
-    options, indexes = [], 1
+    options, computed = [], _indexes_as_pip_reads_them(inputs)
     spec_pip = inputs.spec.pip
-    indexes += len(spec_pip.extra_index_urls) if spec_pip else 0
+    indexes = len(computed) if computed is not None else 1 + (len(spec_pip.extra_index_urls) if spec_pip else 0)
     for entry in inputs.pip_entries:
-        indexes += entry.kind == "extra_index_url" or entry.kind == "find_links"
+        indexes += entry.kind == "find_links" or entry.kind == "extra_index_url" and computed is None
         if entry not in listed:
             if entry.kind == "flag" and entry.value == "--pre" and "--pre" not in options:
                 options.append("--pre")
