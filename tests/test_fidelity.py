@@ -621,3 +621,29 @@ def test_an_included_files_index_url_wins_over_the_one_read_before_and_the_writt
     run = next(c.value[0] for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "set --" in c.value[0])
     before, after = run.split("set --")
     assert shlex.split(after)[:3] == ["--index-url", b, "-r"] and "index-url" not in before, run
+
+
+@pytest.mark.parametrize("line, accepted, expected", [
+    ("-e git://example.invalid/a/b.git#egg=b", True,
+     "warning: envc installs with pip here: uv cannot honour '-e git://example.invalid/a/b.git#egg=b' (an editable VCS checkout)"),
+    ("hg+https://hg.example/repo#egg=r", True, "warning: envc installs with pip here: uv cannot honour "
+                                               "'hg+https://hg.example/repo#egg=r' (uv clones git only)"),
+    ("git://example.invalid/a/b.git#egg=b", False, "error: pip reads 'git://example.invalid/a/b.git#egg=b' as no requirement"),
+    ("-e https://h.example/p-1.0.tar.gz#egg=p", False, "error: '-e https://h.example/p-1.0.tar.gz#egg=p': pip installs an "
+                                                       "editable only from a local project or a version control URL"),
+], ids=["-e git:// (pip adds git+)", "hg+ without -e (uv refuses)", "git:// without -e", "-e archive url"])
+def test_version_control_spellings_are_read_as_pip_reads_them(line, accepted, expected, tmp_path, capsys):
+    """davidfischer/requirements-parser's fixtures: pip's parse_editable turns `git:` into `git+git:`, a requirement
+    line takes no bare `git://`, and an editable no archive; uv clones only git, so hg/svn/bzr go to pip."""
+    from pip._internal.req.constructors import install_req_from_editable, install_req_from_line
+
+    try:
+        (install_req_from_editable if line.startswith("-e ") else install_req_from_line)(line.removeprefix("-e "))
+        pip_accepts = True
+    except Exception:  # noqa: BLE001 - pip's InstallationError
+        pip_accepts = False
+    assert pip_accepts == accepted
+    code, out, err = compile_in(tmp_path, {"requirements.txt": f"{line}\n"}, "requirements.txt", capsys)
+    assert (code == 0) == accepted and err.startswith(f"requirements.txt:1:1: {expected}"), err
+    if accepted:
+        assert "uv pip install" not in out and line.removeprefix("-e ") in out

@@ -230,7 +230,10 @@ def _uv_lacks(entry):
     if entry.kind == "flag" and entry.value == "--prefer-binary":
         return "'--prefer-binary'"
     if entry.kind == "editable":
-        return f"'-e {entry.value}' (an editable VCS checkout; 'NAME @ {entry.value}' would do for uv)"
+        git = entry.value.lower().startswith("git+")
+        return f"'-e {entry.value}' (an editable VCS checkout{f'; NAME @ {entry.value} would do for uv' if git else ''})"
+    if entry.kind in ("requirement", "url") and re.search(r"(?:^|@\s*)(?:hg|svn|bzr)\+", entry.value, re.I):
+        return f"'{entry.value}' (uv clones git only)"
     if entry.line and entry.line.options:
         return f"'{entry.line.options[0][0]}' on a requirement line (uv reads only --hash there)"
     if entry.constrains and entry.kind == "url":

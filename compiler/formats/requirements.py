@@ -25,6 +25,7 @@ OPTION_KINDS = {
 # PipEntry kind -> how pip spells it on a command line or in a requirements file (the reverse of the above).
 ENTRY_OPTIONS = {**{kind: option for option, kind in OPTION_KINDS.items()}, "include": "-r", "constraint": "-c", "editable": "-e"}
 VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")  # what pip clones for `-e URL`
+_BARE_VCS = ("git:", "hg:", "svn:", "bzr:")  # `-e git://…`: pip's parse_editable makes it git+git://…
 PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 
@@ -102,9 +103,16 @@ def parse_line(text: str, where: Location) -> list:
     if line.kind == "path":
         return [error(where, f"'{line.value}' is a local path, which envc does not copy into the image: install a released "
                              "package or a URL, or COPY it in a base Dockerfile")]
-    if line.kind == "editable" and not line.value.startswith(VCS_SCHEMES):
+    if line.kind == "editable" and not line.value.lower().startswith(VCS_SCHEMES + _BARE_VCS):  # pip adds git+ to git:
+        if "://" in line.value:
+            return [error(where, f"'-e {line.value}': pip installs an editable only from a local project or a version control "
+                                 "URL (git+https://…), and refuses this one: drop -e to install the archive")]
         return [error(where, f"'-e {line.value}' installs a local source tree, which envc does not copy into the image: install "
                              "a released package or a URL, or COPY the tree in a base Dockerfile")]
+    if line.kind == "url" and line.value.lower().startswith(_BARE_VCS):
+        scheme = line.value.split(":", 1)[0]
+        return [error(where, f"pip reads '{line.value}' as no requirement (Invalid requirement: it takes '{scheme}:' only "
+                             f"after -e): write NAME @ {scheme}+{line.value}, or better NAME @ {scheme}+https://…")]
     if line.kind in ("requirement", "url"):
         return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes, *_in_the_image(line.value, where)]
     parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
