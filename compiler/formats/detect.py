@@ -49,7 +49,7 @@ def load(path, text: str | None = None) -> Document:
 
         return from_azureml_v1(load_yaml(path))
     if _suffix(path) in REQUIREMENTS_SUFFIXES | LOCK_SUFFIXES:
-        if _suffix(path) in LOCK_SUFFIXES or _is_explicit_lock(read_text(path)):
+        if _is_conda_lock(path):
             return from_lock(path)
         from envc.formats.requirements import from_requirements
 
@@ -105,6 +105,17 @@ def from_lock(path: str) -> Document:
     return Document(data, path, {(): Location(display_name(path))}, {}, {})
 
 
+def _is_conda_lock(path: str) -> bool:
+    """A conda lock rather than a requirements file: one holding @EXPLICIT, or a `.lock` holding conda packages.
+    Rye, PDM and `uv pip compile -o requirements.lock` write requirements files named `.lock` too."""
+    text = read_text(path)
+    if _is_explicit_lock(text):
+        return True
+    import re
+
+    return _suffix(path) in LOCK_SUFFIXES and re.search(r"^\s*\S+\.(?:conda|tar\.bz2)(?:#\S*)?\s*$", text, re.M) is not None
+
+
 def _is_explicit_lock(text: str) -> bool:
     """An explicit conda lock (`conda list --explicit`, conda-lock's render), whatever its file name."""
     return any(line.strip() == "@EXPLICIT" for line in text.splitlines())
@@ -114,7 +125,7 @@ def input_kind(path) -> str:
     """'requirements', 'conda-lock', 'azureml-v1', or the yaml_kind of the file (its YAML errors are reported as load() reports them)."""
     path = os.fspath(path)
     if _suffix(path) in REQUIREMENTS_SUFFIXES | LOCK_SUFFIXES:
-        return "conda-lock" if _suffix(path) in LOCK_SUFFIXES or _is_explicit_lock(read_text(path)) else "requirements"
+        return "conda-lock" if _is_conda_lock(path) else "requirements"
     if os.path.basename(path) == AZUREML_V1_FILE or os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
         return "azureml-v1"
     return yaml_kind(load_yaml(path).data) if os.path.isfile(path) else "envc"
