@@ -130,8 +130,9 @@ def test_rebase_touches_only_what_the_context_supplies():
 
 
 @pytest.mark.parametrize("body", ["name: tao\nversion: 2\nbuild:\n  path: ./docker\n",
-                                  "name: x\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\nconda_file: conda.yml\n"],
-                         ids=["build", "image and conda_file"])
+                                  "name: x\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\nconda_file: conda.yml\n",
+                                  "name: x\ndescription: v2 has one too\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\nconda_file: conda.yml\n"],
+                         ids=["build", "image and conda_file", "with a description"])
 def test_a_v2_file_without_schema_is_read_as_az_ml_reads_it(body, tmp_path, capsys):
     """`$schema` is an editor hint that az ml does not need (NVIDIA/NVIDIA_AI_Enterprise_AzureML registers files
     without it): image, build, conda_file are v2's keys, and the same file with the line compiles to the same bytes."""

@@ -684,11 +684,14 @@ def test_a_package_url_in_dependencies_says_how_to_write_it(tmp_path, capsys):
 def test_a_hash_inside_a_package_spec_starts_a_comment_as_conda_reads_it(tmp_path, capsys):
     """YAML needs a blank before a comment, so `numpy=1.26#pinned` is one string; conda's MatchSpec drops
     everything from its first '#' (conda/models/match_spec.py, _parse_spec_str, step 1)."""
-    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11\n  - numpy=1.26#pinned for abi\n  - six # yaml\n")
+    (tmp_path / "environment.yml").write_text("dependencies:\n  - python=3.11\n  - numpy=1.26#pinned for abi\n  - six # yaml\n"
+                                              "  - attrs=23.1#\n")
     code, out, err = compile_file(tmp_path / "environment.yml", capsys)
-    assert code == 0 and '"numpy=1.26"' in out and "pinned" not in out and '"six"' in out, err
+    assert code == 0 and '"numpy=1.26"' in out and "pinned" not in out and '"six"' in out and '"attrs=23.1"' in out, err
     assert err.splitlines() == ["environment.yml:3:5: warning: '#pinned for abi' is a comment to conda, which reads this "
-                                "package as 'numpy=1.26': put a blank before '#' to make it a YAML comment"]
+                                "package as 'numpy=1.26': put a blank before '#' to make it a YAML comment",
+                                "environment.yml:5:5: warning: '#' is a comment to conda, which reads this package as "
+                                "'attrs=23.1': put a blank before '#' to make it a YAML comment"]
 
 
 def _locked(name, category, url, md5):

@@ -489,9 +489,10 @@ def test_empty_extras_in_a_constraints_file_are_no_extras(tmp_path, capsys):
 
 @pytest.mark.parametrize("line, pip_says", [
     ("foo @ git+https://example.invalid/a/foo@v1", "we don't have a way to hash version control repositories"),
+    ("foo @ GIT+https://example.invalid/a/foo@v1", "we don't have a way to hash version control repositories"),
     ("git+https://example.invalid/a/bar@v1#egg=bar", "we don't have a way to hash version control repositories"),
     ("-e git+https://example.invalid/a/baz@v1#egg=baz", "cannot be installed when requiring hashes"),
-], ids=["name @ vcs", "vcs url", "editable vcs"])
+], ids=["name @ vcs", "upper-case scheme", "vcs url", "editable vcs"])
 def test_a_version_control_or_editable_line_in_hash_checking_mode_is_refused_with_why(line, pip_says, tmp_path, capsys):
     """pip cannot hash a checkout (VcsHashUnsupported) or an editable install, so hash-checking mode refuses them even
     with a --hash: the advice is another source, not a hash."""
@@ -551,6 +552,15 @@ def test_an_mlflow_model_without_its_environment_says_so(env, expected, tmp_path
     assert (code, out) == (2, "") and err.startswith(expected), err
 
 
+def test_an_mlflow_model_folder_is_its_mlmodel_and_one_naming_itself_is_an_error(tmp_path, capsys):
+    files = {"model/MLmodel": MLMODEL.format(env="    env:\n      conda: conda.yaml\n", version="2.22.2"),
+             "model/conda.yaml": MODEL_CONDA}
+    assert compile_in(tmp_path, files, "model", capsys)[:2] == run_envc(["compile", "model/conda.yaml"], tmp_path, capsys)[:2]
+    compile_in(tmp_path, {"model/MLmodel": MLMODEL.format(env="    env:\n      conda: MLmodel\n", version="2.22.2")}, "model", capsys)
+    code, out, err = run_envc(["compile", "model/MLmodel"], tmp_path, capsys)
+    assert (code, out) == (2, "") and "error: the MLmodel names itself as its environment" in err, err
+
+
 def test_a_git_user_in_an_https_url_is_no_credential_but_a_token_user_is(tmp_path, capsys):
     """prefix-dev/pixi's cockpit.yml: `git+https://git@github.com/...` (GitHub's fixed user; pip clones it); a user
     name alone may be a token (`https://ghp_x@github.com/...`), which would be written into the image."""
@@ -587,25 +597,27 @@ def _pip_would_install(tmp_path, arguments) -> str:
                 if p["metadata"]["name"] == "pkgx")
 
 
-@pytest.mark.parametrize("lines", [["--extra-index-url {b}", "--index-url {a}"], ["-i {b}", "--index-url {a}"],
-                                   ["--index-url {b}", "--extra-index-url {b}", "-i {a}"]],
-                         ids=["index after an extra index", "two index urls", "index after both"])
-def test_a_pip_list_index_url_replaces_the_indexes_read_before_it_as_pip_reads_the_file_conda_writes(lines, two_indexes, tmp_path,
-                                                                                                      capsys):
-    """conda writes its pip: list to a requirements file for pip, where an --index-url drops the indexes read before
-    it (pip's handle_option_line): pip on that file (run here) installs A's pkgx; so must envc's install command."""
+@pytest.mark.parametrize("lines, version", [(["--extra-index-url {b}", "--index-url {a}"], "1.0"), (["-i {b}", "--index-url {a}"], "1.0"),
+                                            (["--index-url {b}", "--extra-index-url {b}", "-i {a}"], "1.0"),
+                                            (["--extra-index-url {b} --index-url {a}"], "2.0")],
+                         ids=["index after an extra index", "two index urls", "index after both", "one line: index, then its extras"])
+def test_a_pip_list_index_url_replaces_the_indexes_read_before_it_as_pip_reads_the_file_conda_writes(lines, version, two_indexes,
+                                                                                                      tmp_path, capsys):
+    """conda writes its pip: list to a requirements file for pip, where an --index-url drops the indexes of the lines
+    before it, and a line's own extra indexes come after it (pip's handle_option_line): pip on that file (run here)
+    installs A's pkgx, or B's where both are searched; so must envc's install command."""
     a, b = two_indexes
     pip_list = [line.format(a=a, b=b) for line in lines] + ["pkgx"]
     (tmp_path / "conda-pip.txt").write_text("\n".join(pip_list) + "\n")
-    assert _pip_would_install(tmp_path, ["-r", "conda-pip.txt"]) == "1.0"
+    assert _pip_would_install(tmp_path, ["-r", "conda-pip.txt"]) == version
     body = "".join(f"    - {line}\n" for line in pip_list)
     code, out, err = compile_in(tmp_path, {"environment.yml": f"dependencies:\n  - python=3.11\n  - pip\n  - pip:\n{body}"},
                                 "environment.yml", capsys)
     assert code == 0, err
     words = shlex.split(next(c.value[0] for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "uv pip install" in c.value[0]))
     arguments = words[words.index("-P") + 2:]
-    assert arguments == ["--index-url", a, "pkgx"]
-    assert _pip_would_install(tmp_path, arguments) == "1.0"
+    assert arguments == ["--index-url", a, *(["--extra-index-url", b] if version == "2.0" else []), "pkgx"]
+    assert _pip_would_install(tmp_path, arguments) == version
 
 
 def test_an_included_files_index_url_wins_over_the_one_read_before_and_the_written_files_carry_none(two_indexes, tmp_path, capsys):

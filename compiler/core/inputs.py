@@ -188,7 +188,7 @@ def _unhashed_in_hash_mode(pip_entries) -> list:
     for entry in pip_entries:
         if entry.constrains or ";" in entry.value or entry.line is None and entry.kind != "editable":
             continue
-        if entry.kind == "editable" or re.match(r"(?:[^@]*@\s*)?(?:git|hg|svn|bzr)\+", entry.value):
+        if entry.kind == "editable" or re.match(r"(?:[^@]*@\s*)?(?:git|hg|svn|bzr)\+", entry.value, re.I):
             unhashable = "an editable install" if entry.kind == "editable" else "a version control checkout"
             written = f"-e {entry.value}" if entry.kind == "editable" else entry.value
             problems.append(error(entry.where, f"'{written}' cannot be hash-checked ({unhashable} is no single file to "

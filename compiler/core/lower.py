@@ -170,13 +170,14 @@ def _pip_arguments(inputs: Inputs) -> list:
     """The install's arguments in pip's reading order, grouped as an option and its value: index options,
     conda's pip lists, pip.packages, the requirements files, conda-lock's pip packages."""
     spec = inputs.spec
-    indexes = _indexes_as_pip_reads_them(inputs)
-    groups = _index_groups(indexes) if indexes is not None else []
-    if indexes is None and spec.pip and spec.pip.index_url:
-        groups.append(("--index-url", spec.pip.index_url))
-    groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip and indexes is None else ())]
+    computed = _indexes_as_pip_reads_them(inputs)
+    if computed is not None:
+        groups, skipped = list(computed), INDEX_KINDS
+    else:
+        groups, skipped = [("--index-url", spec.pip.index_url)] if spec.pip and spec.pip.index_url else [], ()
+        groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip else ())]
     for entry in (spec.conda.pip if spec.conda else ()) + (spec.pip.packages if spec.pip else ()):
-        if indexes is not None and entry.kind in INDEX_KINDS:
+        if entry.kind in skipped:
             continue
         if entry.kind in ("requirement", "url", "flag"):
             groups.append((entry.value,))
@@ -191,27 +192,30 @@ def _pip_arguments(inputs: Inputs) -> list:
 
 
 def _indexes_as_pip_reads_them(inputs: Inputs):
-    """The indexes of the whole install (None first for PyPI), or None when the options can be passed as written.
+    """The install's index options, (option, url) pairs, or None when they can be passed as written.
 
-    pip reads an --index-url of a requirements file (and conda hands its pip: list to pip as one) as "these
-    indexes from now on", dropping the extra indexes read before it (req_file.py, handle_option_line); on a
-    command line, and to uv, options are a set instead, and uv prefers the command line's --index-url to a
-    file's. So when an --index-url follows another index option in pip's reading order, the indexes pip
-    would end with are computed here, passed once, and the files written into the image carry none."""
+    pip reads an --index-url line of a requirements file (and conda hands its pip: list to pip as one) as "these
+    indexes from now on", dropping the extra indexes of the lines before it; one line's --extra-index-urls are
+    added after its --index-url (req_file.py, handle_option_line). On a command line, and to uv, options are a
+    set instead, and uv prefers the command line's --index-url to a file's. So when an --index-url follows another
+    index option in pip's reading order, the indexes pip ends with are computed here, passed once, and the files
+    written into the image carry none."""
+    from itertools import groupby
+
     spec_pip = inputs.spec.pip
-    events = [("index_url", spec_pip.index_url)] if spec_pip and spec_pip.index_url else []
-    events += [("extra_index_url", url) for url in (spec_pip.extra_index_urls if spec_pip else ())]
-    events += [(entry.kind, entry.value) for entry in inputs.pip_entries if entry.kind in INDEX_KINDS]
-    if not any(kind == "index_url" and i > 0 for i, (kind, _) in enumerate(events)):
-        return None
-    urls = [None]  # pip's default index, PyPI
-    for kind, url in events:
-        urls = [url] if kind == "index_url" else urls + [url]
-    return urls
-
-
-def _index_groups(urls) -> list:
-    return ([("--index-url", urls[0])] if urls[0] else []) + [("--extra-index-url", url) for url in urls[1:]]
+    written = [entry for entry in inputs.pip_entries if entry.kind in INDEX_KINDS]
+    from_spec = bool(spec_pip and (spec_pip.index_url or spec_pip.extra_index_urls))  # a command line's, read first
+    if not any(entry.kind == "index_url" for entry in (written if from_spec else written[1:])):
+        return None  # at most one --index-url, written before every other index option: as good as a command line
+    lines = [(spec_pip.index_url, list(spec_pip.extra_index_urls))] if spec_pip else []
+    for _, entries in groupby(written, key=lambda entry: entry.where):  # the options of one line
+        entries = list(entries)
+        index = next((entry.value for entry in reversed(entries) if entry.kind == "index_url"), None)
+        lines.append((index, [entry.value for entry in entries if entry.kind == "extra_index_url"]))
+    urls = []
+    for index, extras in lines:
+        urls = ([index] if index else urls) + extras
+    return [("--index-url", urls[0])] + [("--extra-index-url", url) for url in urls[1:]]
 
 
 def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:

@@ -136,7 +136,7 @@ def _dependencies(doc: Document, notes: list):
         for key in item if isinstance(item, dict) else ():
             if key != "pip":
                 problems.append(error(doc.key_at(("dependencies", i, key)), _not_an_installer(key)))
-        if isinstance(item, str) and "#" in item.strip("#"):
+        if isinstance(item, str) and "#" in item and not item.lstrip().startswith("#"):
             item = _without_comment(doc, i, item, notes)
         if isinstance(item, str) and _NAMESPACE.match(item):
             item = _without_namespace(doc, i, item, notes)

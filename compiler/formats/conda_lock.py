@@ -115,8 +115,10 @@ def read_explicit(text: str, display: str, subdir: str = "linux-64") -> Lock:
         if line.startswith("#"):
             found = _PIP.match(line)
             if found and " @ " in line:
-                text = _continued(found.group("requirement"), lines[number:number + 1], continued, number + 1)
-                requirement = _pip_line(text, where._replace(col=where.col + found.start("requirement")), problems)
+                written, joined = _continued(found.group("requirement"), lines[number:number + 1])
+                if joined:
+                    continued.add(number + 1)
+                requirement = _pip_line(written, where._replace(col=where.col + found.start("requirement")), problems)
                 if requirement:
                     pip.append(requirement)
                     pip_where.append(where)
@@ -240,15 +242,14 @@ def _hash(fragment: str, problem):
     return None
 
 
-def _continued(requirement: str, following: list, continued: set, number: int) -> str:
-    """A `# pip NAME @ URL \\` line joined with the `# pip --hash=sha256:HEX` line after it, as conda-lock before
-    1.0 wrote a pip package (`conda-lock install` hands both to pip, whose -r file joins them); number (the next
-    line's) is added to continued when it is taken."""
+def _continued(requirement: str, following: list) -> tuple:
+    """(the requirement, whether the next line was joined to it): a `# pip NAME @ URL \\` line with the
+    `# pip --hash=sha256:HEX` line after it, as conda-lock before 1.0 wrote a pip package (`conda-lock install`
+    hands both to pip, whose -r file joins them)."""
     nxt = re.fullmatch(r"# pip\s+(--hash\S*)", following[0].strip()) if following and requirement.endswith("\\") else None
     if nxt is None:
-        return requirement
-    continued.add(number)
-    return f"{requirement[:-1].rstrip()} {nxt.group(1)}"
+        return requirement, False
+    return f"{requirement[:-1].rstrip()} {nxt.group(1)}", True
 
 
 def _pip_line(text: str, where: Location, problems: list):

@@ -19,6 +19,7 @@ LOCK_SUFFIXES = {".lock"}
 CONDA_LOCK_KEYS = {"metadata", "package"}  # conda-lock's unified conda-lock.yml
 AZUREML_V2_ONLY_KEYS = {"image", "conda_file", "build", "inference_config", "os_type"}  # `$schema` is optional to az ml
 AZUREML_V1_FILE = "azureml_environment.json"  # what azureml-core's Environment.save_to_directory writes
+MLFLOW_MODEL_FILE = "MLmodel"
 
 
 STDIN_NAME = "<stdin>"  # how messages name a spec read from standard input
@@ -41,9 +42,12 @@ def load(path, text: str | None = None) -> Document:
     path = os.fspath(path) or "."
     if os.path.isfile(os.path.join(path, AZUREML_V1_FILE)):
         path = os.path.join(path, AZUREML_V1_FILE)
+    elif os.path.isfile(os.path.join(path, MLFLOW_MODEL_FILE)):  # an MLflow model is named by its folder
+        path = os.path.join(path, MLFLOW_MODEL_FILE)
     elif os.path.isdir(path):
         raise SpecError([error(Location(display_name(path)), "is a directory: give an envc spec, a conda environment.yml, a requirements.txt, "
-                                                             f"or a folder saved by Azure ML's Environment.save_to_directory ({AZUREML_V1_FILE})")])
+                                                             f"a folder saved by Azure ML's Environment.save_to_directory ({AZUREML_V1_FILE}) "
+                                                             f"or an MLflow model's folder ({MLFLOW_MODEL_FILE})")])
     if os.path.basename(path) == AZUREML_V1_FILE:
         from envc.formats.azureml import from_azureml_v1
 
@@ -140,9 +144,9 @@ def yaml_kind(data: dict) -> str:
     (an MLmodel) or 'azureml-v2', from the keys present."""
     keys = set(data)
     if "azureml" in str(data.get("$schema", "")).lower() or (keys & AZUREML_V2_ONLY_KEYS or keys >= {"command", "environment"}) \
-            and not keys & ENVC_ONLY_KEYS:
+            and not keys & ENVC_ONLY_KEYS - {"description"}:  # description is a v2 key too
         return "azureml-v2"
-    if "flavors" in keys and "artifact_path" in keys | {"mlflow_version"} or keys >= {"flavors", "mlflow_version"}:
+    if "flavors" in keys and keys & {"artifact_path", "mlflow_version"}:
         return "mlflow-model"
     if keys >= CONDA_LOCK_KEYS and isinstance(data.get("package"), list):
         return "conda-lock"

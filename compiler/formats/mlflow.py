@@ -63,6 +63,8 @@ def model_environment(doc: Document) -> str:
         raise SpecError([error(where, "this MLflow model names no environment (flavors.python_function.env: {conda: conda.yaml} "
                                       "or {virtualenv: python_env.yaml}): give envc the model's conda.yaml or python_env.yaml")])
     path = os.path.join(os.path.dirname(doc.path), env)
+    if os.path.isfile(path) and os.path.samefile(path, doc.path):
+        raise SpecError([error(doc.at(at), "the MLmodel names itself as its environment: name its conda.yaml or python_env.yaml")])
     if not os.path.isfile(path):
         raise SpecError([error(doc.at(at), f"no such file '{env}' beside the MLmodel, which names it as the model's environment")])
     return path

@@ -30,8 +30,16 @@ VERSION_REGEX = re.compile(r"(\d+)\.(\d+)(\.(\d+))?([ab](\d+))?$")  # azureml-co
 TENSORFLOW_DEFAULT_VERSION, CNTK_DEFAULT_VERSION = "2.2.0", "2.7"  # azureml-core's helpers' defaults
 CPU, GPU = "cpu", "gpu"
 # azureml-core 1.61's azureml.core.environment (and runconfig) constants: code sets env.docker.base_image to them.
-DEFAULT_CPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:20251130.v1"
+# DEFAULT_CPU_IMAGE is the spec's default base image (module __getattr__ below).
 DEFAULT_GPU_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-cuda11.8-cudnn8-ubuntu22.04"
+
+
+def __getattr__(name):
+    if name == "DEFAULT_CPU_IMAGE":
+        from envc.common.schema import default
+
+        return default("base", "image")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 PASSWORD_VARIABLE = "AZUREML_REGISTRY_PASSWORD"  # where build_local hands an in-memory password to `envc build`
 # Calls of azureml-core envc does not offer, and why: AttributeError names the reason (README "Python API").
 REFUSED = {
