@@ -671,3 +671,28 @@ def test_a_lock_named_dot_lock_that_holds_requirements_is_read_as_a_requirements
     conda = "https://conda.anaconda.org/conda-forge/linux-64/python-3.11.6-hab00c5b_0_cpython.conda\n"
     code, out, err = compile_in(tmp_path, {"conda-linux-64.lock": conda}, "conda-linux-64.lock", capsys)
     assert (code, out) == (2, "") and "is not an explicit lock file (no @EXPLICIT line)" in err
+
+
+def test_options_after_a_requirement_are_read_as_pip_reads_them(tmp_path, capsys):
+    """open-mmlab/mmpretrain: `pkg --no-binary other` — pip applies --no-binary/--only-binary after a requirement to
+    the whole install (they edit the finder's format control in place), so envc keeps the line and installs with pip
+    (run here: --no-binary six leaves only six's wheel, which it may not take); NVIDIA/TensorRT's samples: an index
+    option there is ignored by pip, which envc says; MONAI tutorials: `numpy==1.22.0;` is an empty marker, none."""
+    from package_index import make_wheel
+
+    wheels = tmp_path / "wheels"
+    for name in ("six", "attrs"):
+        make_wheel(wheels, name, "1.0")
+    files = {"requirements.txt": "six==1.0\nattrs==1.0 --no-binary six\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and "'attrs==1.0 --no-binary six'" in out and "uv pip install" not in out, err
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links", str(wheels), "--target",
+                          str(tmp_path / "t"), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert pip.returncode != 0 and "No matching distribution found for six==1.0" in pip.stderr, pip.stderr
+    files = {"requirements.txt": "torch==2.2.1 --extra-index-url https://download.pytorch.org/whl/cpu\nnumpy==1.22.0;\n"}
+    code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
+    assert code == 0 and "      numpy==1.22.0 \\\n" in out, err
+    assert err.splitlines()[0] == ("requirements.txt:1:1: warning: pip ignores '--extra-index-url https://download.pytorch.org/"
+                                   "whl/cpu' after a requirement (it reads index options only on a line of their own), so this "
+                                   "requirement comes from the other indexes: put it on a line of its own to use it")

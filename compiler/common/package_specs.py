@@ -341,7 +341,7 @@ _DESCRIBE = {
     "_SP": None, "_EMPTY_EQ": None, "$END": "the end",
     "LONG_VALUE_OPTION": "a pip option", "SHORT_VALUE_OPTION": "a pip option", "FLAG_OPTION": "a pip option",
     "URL": "a requirement", "REQUIREMENT": "a requirement", "SEMI": "';'", "MARKER": "a marker",
-    "HASH_OPTION": "'--hash'", "LONG_REQ_OPTION": "'--config-settings' or '--global-option'",
+    "HASH_OPTION": "'--hash'", "LONG_REQ_OPTION": "'--config-settings', '--global-option', '--no-binary' or '--only-binary'",
     "SHORT_REQ_OPTION": None, "HASH": "a hash (sha256:HEX)", "VALUE": "a value", "RAW_VALUE": "a value",
 }
 # What a pip option's value is, for "expected ... after '-r'".
@@ -473,8 +473,9 @@ def _pip_option_error(text: str, pos: int, column: int, expected: set, last) -> 
     if word not in known:
         return SpecSyntaxError(f"unknown pip option '{word}' at column {column}{did_you_mean(word, known)}", column)
     if "HASH_OPTION" in expected:
-        return SpecSyntaxError(f"option '{word}' at column {column} cannot follow a requirement: pip ignores it there (only --hash, "
-                               "--config-settings and --global-option apply to one requirement); put it on a line of its own", column)
+        return SpecSyntaxError(f"option '{word}' at column {column} cannot follow a requirement: pip ignores it there (after a "
+                               "requirement it reads only --hash, --config-settings, --global-option, --no-binary and "
+                               "--only-binary); put it on a line of its own", column)
     if "REQUIREMENT" in expected and OPTION_NAMES.get(word, word) in ("--hash", "--config-settings", "--global-option"):
         return SpecSyntaxError(f"option '{word}' at column {column} belongs after a requirement on the same line", column)
     what = _expected_pip(expected, last, text[:pos]) if last is not None else _expected(expected, last, text[:pos])

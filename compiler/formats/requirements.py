@@ -96,6 +96,8 @@ def parse_line(text: str, where: Location) -> list:
     text, ignored = _without_ignored_words(text)
     notes = [warning(where, f"pip ignores {' '.join(repr(word) for word in ignored)} here (on a line of options a requirement is "
                             "not read): put each requirement on a line of its own to install it")] if ignored else []
+    if text.endswith(";") and "://" not in text:  # `numpy==1.22.0;`: pip reads an empty marker as none, uv refuses it
+        text = text[:-1].rstrip()
     try:
         line = parse_pip_line(text)
     except SpecSyntaxError as exc:
@@ -114,6 +116,9 @@ def parse_line(text: str, where: Location) -> list:
         return [error(where, f"pip reads '{line.value}' as no requirement (Invalid requirement: it takes '{scheme}:' only "
                              f"after -e): write NAME @ {scheme}+{line.value}, or better NAME @ {scheme}+https://…")]
     if line.kind in ("requirement", "url"):
+        notes += [warning(where, f"pip ignores '{name} {value}' after a requirement (it reads index options only on a line of "
+                                 "their own), so this requirement comes from the other indexes: put it on a line of its own to use it")
+                  for name, value in line.options if name in ("--index-url", "--extra-index-url")]
         return [PipEntry(kind=line.kind, value=text, where=where, line=line), *notes, *_in_the_image(line.value, where)]
     parsed = [PipEntry(kind=line.kind, value=line.value, where=where)] if line.kind != "options" else []
     for name, value in line.options:
