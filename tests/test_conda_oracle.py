@@ -48,6 +48,7 @@ or none (fixed: remove it from the list). There are none today.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import posixpath
@@ -449,6 +450,15 @@ def compare(written: Written, user: dict, envc: dict, requirements: dict, conda_
             # tests/conda_oracle_reader.py): read as pip reads them.
             expected += [(where, "pip", group) for group in pip_groups(item["line"])]
     groups = written.pip_groups or []
+    # Index options are a state, not a place: pip reads an --index-url line as "these indexes from now on" (dropping
+    # the extra indexes of the lines before it), so envc may pass the indexes pip ends with once (README, "What uv is
+    # told"). Compared as that state; every other group in order.
+    theirs_indexes = _indexes_pip_ends_with([(where, group) for where, kind, group in expected if kind == "pip" and group[0] in INDEX_OPTIONS])
+    expected = [item for item in expected if not (item[1] == "pip" and item[2][0] in INDEX_OPTIONS)]
+    mine_indexes = [[PIP_SHORT.get(g[0], g[0]), *g[1:]] for g in groups if PIP_SHORT.get(g[0], g[0]) in INDEX_OPTIONS]
+    groups = [g for g in groups if PIP_SHORT.get(g[0], g[0]) not in INDEX_OPTIONS]
+    if mine_indexes != theirs_indexes:
+        problems.append(f"pip: envc installs with the indexes {mine_indexes}, pip ends with {theirs_indexes}")
     if len(groups) != len(expected):
         lists = f"the last of {user['pip_keys']} pip: lists (conda installs only that one)" \
             if tool == "conda" and user["pip_keys"] > 1 else "the file's pip: list"
@@ -478,6 +488,20 @@ def compare(written: Written, user: dict, envc: dict, requirements: dict, conda_
         elif mine != theirs:
             problems.append(f"{where}: envc installs {group}, pip reads {theirs}")
     return problems
+
+
+INDEX_OPTIONS = ("--index-url", "--extra-index-url")
+
+
+def _indexes_pip_ends_with(options) -> list:
+    """The index option groups pip ends with after reading (line, [option, url]) in order (req_file.py,
+    handle_option_line: a line's --index-url replaces the list, then its --extra-index-urls are added)."""
+    urls = [None]
+    for _, line in itertools.groupby(options, key=lambda item: item[0]):
+        line = [group for _, group in line]
+        index = next((url for option, url in reversed(line) if option == "--index-url"), None)
+        urls = ([index] if index else urls) + [url for option, url in line if option == "--extra-index-url"]
+    return ([["--index-url", urls[0]]] if urls[0] else []) + [["--extra-index-url", url] for url in urls[1:]]
 
 
 # ---------------------------------------------------------------------------------------------

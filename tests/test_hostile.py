@@ -133,6 +133,8 @@ def check_exact(compiled, spec, where, value) -> int:
         assert json.loads(commands[-1].original.split(" ", 1)[1]) == [value]
     elif section in ("pip", "system") and where[-1] == 0 or where == ("pip", "index_url"):
         expected = value.strip() if where == ("pip", "packages", 0) else value  # pip ignores surrounding blanks, as envc does
+        if where == ("pip", "packages", 0) and expected.endswith(";") and "://" not in expected:
+            expected = expected[:-1].rstrip()  # and an empty marker, which pip reads as none (and uv refuses)
         assert any(c.cmd == "RUN" and expected in shlex.split(c.value[0]) for c in commands), (value, compiled.dockerfile)
     elif where == ("conda", "micromamba_image"):
         assert f"FROM {value} AS envc-micromamba" in compiled.dockerfile
