@@ -22,6 +22,11 @@ def compile_in(folder, files: dict, spec="envc.yml", capsys=None, args=()):
     return run_envc(["compile", spec, "--no-cache", *args], folder, capsys)
 
 
+def isolated_pip_env() -> dict:
+    """The environment for host pip as an oracle: none of this machine's pip configuration (find-links, indexes)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+
+
 def install_words(out: str) -> list:
     """The words of the RUN that installs pip packages."""
     run = next(c for c in dockerfile.parse_string(out) if c.cmd == "RUN" and "pip install" in c.value[0] and "uv==" not in c.value[0])
@@ -451,9 +456,8 @@ def test_a_second_find_links_on_one_line_is_ignored_as_pip_ignores_it(tmp_path, 
     code, out, err = compile_in(tmp_path, {"requirements.txt": "-f a -f b\nsix\n"}, "requirements.txt", capsys)
     assert code == 0 and "'--find-links a'" in out and "'--find-links b'" not in out, out
     assert "requirements.txt:1:1: warning: pip reads only the first --find-links of a line and ignores 'b'" in err
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "-r", "requirements.txt"],
-                         cwd=tmp_path, capture_output=True, text=True, env=env)
+                         cwd=tmp_path, capture_output=True, text=True, env=isolated_pip_env())
     assert f"Looking in links: {tmp_path / 'a'}\n" in pip.stdout, pip.stdout + pip.stderr
 
 
@@ -501,9 +505,8 @@ def test_a_version_control_or_editable_line_in_hash_checking_mode_is_refused_wit
         f"requirements.txt:2:1: error: '{line}' cannot be hash-checked ({'an editable install' if line.startswith('-e') else 'a version control checkout'} "
         "is no single file to hash), and the install is in hash-checking mode (--require-hashes at requirements.txt:1:1), where pip "
         "and uv refuse it: install a released version (==, with its --hash) or a wheel or sdist URL with its --hash instead"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--target", str(tmp_path / "t"),
-                          "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=env)
+                          "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=isolated_pip_env())
     assert pip.returncode != 0 and pip_says in pip.stderr, pip.stderr
 
 
@@ -587,9 +590,8 @@ def two_indexes(tmp_path_factory):
 
 def _pip_would_install(tmp_path, arguments) -> str:
     """The pkgx version host pip (isolated from the machine's config) installs for these arguments."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--target", str(tmp_path / "t"), "--report",
-                           str(tmp_path / "report.json"), *arguments], cwd=tmp_path, capture_output=True, text=True, env=env)
+                           str(tmp_path / "report.json"), *arguments], cwd=tmp_path, capture_output=True, text=True, env=isolated_pip_env())
     assert done.returncode == 0, done.stderr
     import json
 
@@ -686,9 +688,8 @@ def test_options_after_a_requirement_are_read_as_pip_reads_them(tmp_path, capsys
     files = {"requirements.txt": "six==1.0\nattrs==1.0 --no-binary six\n"}
     code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)
     assert code == 0 and "'attrs==1.0 --no-binary six'" in out and "uv pip install" not in out, err
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links", str(wheels), "--target",
-                          str(tmp_path / "t"), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=env)
+                          str(tmp_path / "t"), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, env=isolated_pip_env())
     assert pip.returncode != 0 and "No matching distribution found for six==1.0" in pip.stderr, pip.stderr
     files = {"requirements.txt": "torch==2.2.1 --extra-index-url https://download.pytorch.org/whl/cpu\nnumpy==1.22.0;\n"}
     code, out, err = compile_in(tmp_path, files, "requirements.txt", capsys)

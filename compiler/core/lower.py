@@ -40,9 +40,10 @@ def hashed_name(spec_hash: str) -> str:
 def lower(inputs: Inputs) -> Image:
     spec = inputs.spec
     base_stages, directives, base_image, platform = _base(spec.base, inputs.base_dockerfile, inputs.context)
-    arguments = _pip_arguments(inputs)
+    indexes = _indexes_as_pip_reads_them(inputs)
+    arguments = _pip_arguments(inputs, indexes)
     conda = _conda(inputs, base_image, installs_pip=bool(arguments))
-    pip = _pip(inputs, arguments, has_conda=bool(conda))
+    pip = _pip(inputs, arguments, indexes, has_conda=bool(conda))
     init = _init(inputs, has_conda=bool(conda))
     # Helper stages are built for the image's platform: an amd64 micromamba in an arm64 image installs linux-64 packages.
     helpers = [Helper(image=spec.conda.micromamba_image, name=MICROMAMBA_STAGE, platform=platform)] if _tool(conda) == "micromamba" else []
@@ -166,13 +167,13 @@ INDEX_KINDS = ("index_url", "extra_index_url")
 INDEX_LINES = ("--index-url ", "--extra-index-url ")  # as requirements files are written into the image
 
 
-def _pip_arguments(inputs: Inputs) -> list:
-    """The install's arguments in pip's reading order, grouped as an option and its value: index options,
-    conda's pip lists, pip.packages, the requirements files, conda-lock's pip packages."""
+def _pip_arguments(inputs: Inputs, indexes) -> list:
+    """The install's arguments in pip's reading order, grouped as an option and its value: index options (indexes,
+    when _indexes_as_pip_reads_them computed them), conda's pip lists, pip.packages, the requirements files,
+    conda-lock's pip packages."""
     spec = inputs.spec
-    computed = _indexes_as_pip_reads_them(inputs)
-    if computed is not None:
-        groups, skipped = list(computed), INDEX_KINDS
+    if indexes is not None:
+        groups, skipped = list(indexes), INDEX_KINDS
     else:
         groups, skipped = [("--index-url", spec.pip.index_url)] if spec.pip and spec.pip.index_url else [], ()
         groups += [("--extra-index-url", url) for url in (spec.pip.extra_index_urls if spec.pip else ())]
@@ -218,7 +219,7 @@ def _indexes_as_pip_reads_them(inputs: Inputs):
     return [("--index-url", urls[0])] + [("--extra-index-url", url) for url in urls[1:]]
 
 
-def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
+def _pip(inputs: Inputs, arguments: list, indexes, has_conda: bool) -> list:
     """A venv when there is no conda, the installer's tools in their own layer (they change less often
     than the requirements), then one install that writes the requirements files, uses and removes them.
 
@@ -233,7 +234,7 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
     mounts = []
     if inputs.spec.pip and inputs.spec.pip.netrc_secret:
         mounts.append(Mount(kind="secret", id=inputs.spec.pip.netrc_secret, target=paths.NETRC, required=True))
-    installers = _installers(inputs)
+    installers = _installers(inputs, indexes)
     if any(paths.UV in installer.command for installer in installers):
         # uv alone, not in a venv of its own: the tool layer is what a teammate's build pulls from the
         # registry's cache before anything else, so every megabyte of pip it does not carry counts.
@@ -259,8 +260,8 @@ def _pip(inputs: Inputs, arguments: list, has_conda: bool) -> list:
             return stages
     # Inlined rather than COPY'd: one layer fewer on every rebuild, the layer's cache key is the
     # content itself, and the files do not stay in the image.
-    reindexed = _indexes_as_pip_reads_them(inputs) is not None  # the install's own index options replace the files'
-    files = [InlineFile(path=in_context(inputs, relative), lines=tuple(line for line in lines if not (reindexed and line.startswith(INDEX_LINES))))
+    files = [InlineFile(path=in_context(inputs, relative),  # computed indexes replace the files' own index options
+                        lines=tuple(line for line in lines if indexes is None or not line.startswith(INDEX_LINES)))
              for relative, lines in inputs.requirement_files]
     provided, files, arguments = _fit(files, arguments)
     provided += [Copy(sources=tuple(_context_relative(inputs, file) for file in archives), target=in_context(inputs, folder) + "/")
@@ -314,7 +315,7 @@ def _chunks(file: InlineFile) -> list:
     return [WriteFile(file=InlineFile(path=file.path, lines=chunk), append=i > 0) for i, chunk in enumerate(chunks)]
 
 
-def _installers(inputs: Inputs) -> tuple:
+def _installers(inputs: Inputs, indexes) -> tuple:
     """The install command: uv's, pip's, or (the Python unknown until the build) uv's where it runs, else pip's."""
     spec = inputs.spec
     upgrades = _upgrades(inputs)
@@ -326,7 +327,7 @@ def _installers(inputs: Inputs) -> tuple:
     # upgrades everything it installs (README, "Differences from pip and conda").
     upgrade = ("--upgrade",) if len(upgrades) > MAX_UPGRADE_NAMES else tuple(word for name in upgrades for word in ("-P", name))
     uv = Installer(command=("UV_SYSTEM_CERTS=1", "UV_LINK_MODE=copy", paths.UV, "pip", "install", "--python", paths.PYTHON,
-                            *_uv_options(inputs), *upgrade))
+                            *_uv_options(inputs, indexes), *upgrade))
     python = python_generation(spec, inputs.lock)
     if python == "new" or spec.pip and spec.pip.installer == "uv":  # uv asked for: envc.core.inputs refused an old Python
         return (uv,)
@@ -335,12 +336,13 @@ def _installers(inputs: Inputs) -> tuple:
     return (uv._replace(condition=("test", "-x", paths.UV)), pip)
 
 
-def _uv_options(inputs: Inputs) -> tuple:
+def _uv_options(inputs: Inputs, computed) -> tuple:
     """What uv must be told to install what pip would: the best version across several indexes (uv
     stops at the first index that has the name), the options of requirements files that uv ignores
-    there (--pre, --trusted-host) but pip honours, and hash checking for every requirement."""
+    there (--pre, --trusted-host) but pip honours, and hash checking for every requirement. computed: the indexes
+    _indexes_as_pip_reads_them computed, or None."""
     listed = set((inputs.spec.conda.pip if inputs.spec.conda else ()) + (inputs.spec.pip.packages if inputs.spec.pip else ()))
-    options, computed = [], _indexes_as_pip_reads_them(inputs)
+    options = []
     spec_pip = inputs.spec.pip
     indexes = len(computed) if computed is not None else 1 + (len(spec_pip.extra_index_urls) if spec_pip else 0)
     for entry in inputs.pip_entries:
